@@ -1,0 +1,79 @@
+"""Build the HTML book the way `python3 dev.py book` does, warnings as errors, and check
+that the pages show exactly the outputs stored in (and verified from) the notebooks."""
+import html
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+from bs4 import BeautifulSoup
+
+from notebooks import ROOT, code_cells, notebook_paths, read
+
+HTML = ROOT / '_build' / 'html'
+
+
+@pytest.fixture(scope='session')
+def built_book():
+    """Build the whole book once per test session; fail on any Sphinx warning."""
+    jb = pathlib.Path(sys.executable).parent / 'jupyter-book'
+    result = subprocess.run([str(jb), 'build', str(ROOT), '--all', '-W', '--keep-going'],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert 'WARNING' not in result.stderr, result.stderr[-4000:]
+    return HTML
+
+
+def page(built_book, notebook):
+    return built_book / notebook.relative_to(ROOT).with_suffix('.html')
+
+
+def page_text(path):
+    return html.unescape(BeautifulSoup(path.read_text(), 'html.parser').get_text())
+
+
+def stored_texts(nb):
+    """Every text output of the notebook: streams and plain-text results."""
+    for cell in code_cells(nb):
+        for out in cell.outputs:
+            if out.output_type == 'stream':
+                yield out.text
+            elif 'data' in out and 'image/png' not in out.data and 'text/html' not in out.data:
+                yield out.data['text/plain']
+
+
+@pytest.mark.parametrize('notebook', notebook_paths(), ids=lambda p: p.name)
+def test_page_shows_every_stored_text_output(built_book, notebook):
+    text = page_text(page(built_book, notebook))
+    squash = lambda s: re.sub(r'\s+', ' ', s).strip()
+    for output in stored_texts(read(notebook)):
+        assert squash(output) in squash(text), f'{notebook.name}: page lacks {output!r}'
+
+
+@pytest.mark.parametrize('notebook', notebook_paths(), ids=lambda p: p.name)
+def test_page_shows_every_stored_figure(built_book, notebook):
+    path = page(built_book, notebook)
+    figures = sum('image/png' in out.get('data', {})
+                  for cell in code_cells(read(notebook)) for out in cell.outputs)
+    soup = BeautifulSoup(path.read_text(), 'html.parser')
+    images = [img['src'] for img in soup.select('div.cell_output img')]
+    assert len(images) == figures
+    for src in images:
+        image = (path.parent / src).resolve()
+        assert image.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n', src
+
+
+def test_chapter_1_page_has_the_source_outputs_math_and_shift_demo(built_book):
+    text = page_text(built_book / 'chapters' / '01_pooling_from_scratch.html')
+    assert '[[4. 5.]\n [7. 8.]]' in text
+    assert '[[2. 3.]\n [5. 6.]]' in text
+    assert r'\max(0, 1, 3, 4) = 4' in text  # MathJax typesets it in the browser
+    assert 'positions where both fire: 0' in text and 'positions where both fire: 2' in text
+
+
+def test_notebook_pages_have_binder_and_download_buttons(built_book):
+    for notebook in notebook_paths():
+        source = page(built_book, notebook).read_text()
+        assert 'mybinder.org/v2/gh/' in source, notebook.name
+        assert f'_sources/chapters/{notebook.name}' in source, notebook.name
