@@ -68,7 +68,7 @@ def test_chapter_1_page_has_the_source_outputs_math_and_shift_demo(built_book):
     text = page_text(built_book / 'chapters' / '01_pooling_from_scratch.html')
     assert '[[4. 5.]\n [7. 8.]]' in text
     assert '[[2. 3.]\n [5. 6.]]' in text
-    assert r'\max(0, 1, 3, 4) = 4' in text  # MathJax typesets it in the browser
+    assert r'\max(0, 1, 3, 4) &= 4' in text  # MathJax typesets it in the browser
     assert 'positions where both fire: 0' in text and 'positions where both fire: 2' in text
 
 
@@ -77,3 +77,10 @@ def test_notebook_pages_have_binder_and_download_buttons(built_book):
         source = page(built_book, notebook).read_text()
         assert 'mybinder.org/v2/gh/' in source, notebook.name
         assert f'_sources/chapters/{notebook.name}' in source, notebook.name
+
+
+def test_math_is_served_from_the_book_itself(built_book):
+    source = (built_book / 'chapters' / '01_pooling_from_scratch.html').read_text()
+    assert '../_static/mathjax/tex-chtml.js' in source
+    assert 'cdn.jsdelivr' not in source
+    assert (built_book / '_static' / 'mathjax' / 'tex-chtml.js').stat().st_size > 0
