@@ -1,28 +1,12 @@
 """Build the HTML book the way `python3 dev.py book` does, warnings as errors, and check
 that the pages show exactly the outputs stored in (and verified from) the notebooks."""
 import html
-import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
 from bs4 import BeautifulSoup
 
 from notebooks import ROOT, code_cells, notebook_paths, read
-
-HTML = ROOT / '_build' / 'html'
-
-
-@pytest.fixture(scope='session')
-def built_book():
-    """Build the whole book once per test session; fail on any Sphinx warning."""
-    jb = pathlib.Path(sys.executable).parent / 'jupyter-book'
-    result = subprocess.run([str(jb), 'build', str(ROOT), '--all', '-W', '--keep-going'],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert 'WARNING' not in result.stderr, result.stderr[-4000:]
-    return HTML
 
 
 def page(built_book, notebook):
