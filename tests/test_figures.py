@@ -3,7 +3,7 @@ import matplotlib.colors as mcolors
 import numpy as np
 from mxnet import nd
 
-from poolbook.figures import COLORS, draw_arrays, draw_pooling
+from poolbook.figures import COLORS, draw_arrays, draw_pooling, draw_window_positions
 
 X3 = nd.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]])
 
@@ -45,14 +45,17 @@ def test_pooling_figure_shows_input_output_window_and_equation():
 def test_window_outline_sits_on_the_window():
     fig = draw_pooling(X3, (2, 2), position=(1, 1))
     outline = [p for p in fig.axes[0].patches if p.get_gid() == 'window'][0]
-    # Row 1, column 1 of a 3-row grid drawn with its top at y = 3: x from 1, y from 0.
-    assert (outline.get_x(), outline.get_y(), outline.get_width(), outline.get_height()) == (1, 0, 2, 2)
+    # The grid's top edge is at y = -0.8 (a title line above it); the window at output
+    # (1, 1) starts one row down and one column right, and is 2 x 2: its lower-left corner
+    # is at x = 1, y = -0.8 - 1 - 2.
+    assert (outline.get_x(), outline.get_width(), outline.get_height()) == (1, 2, 2)
+    assert abs(outline.get_y() - (-3.8)) < 1e-9
     assert drawn(fig)['equation']['text'] == ['max(4, 5, 7, 8) = 8']
 
 
 def test_average_figure_writes_the_mean():
     items = drawn(draw_pooling(X3, (2, 2), 'avg'))
-    assert items['equation']['text'] == ['mean(0, 1, 3, 4) = 2']
+    assert items['equation']['text'] == ['(0 + 1 + 3 + 4) / 4 = 2']  # 8 / 4
 
 
 def test_figures_have_an_opaque_white_background():
@@ -62,8 +65,61 @@ def test_figures_have_an_opaque_white_background():
 
 def test_array_figure_titles_and_highlights():
     fig = draw_arrays({'a': np.array([[0, 1], [0, 0]]), 'b': np.array([[2, 0]])})
-    assert [ax.get_title() for ax in fig.axes] == ['a', 'b']
+    assert [[t.get_text() for t in ax.texts if t.get_gid() is None] for ax in fig.axes] == [['a'], ['b']]
     items = drawn(fig)
     assert items['a 0 1']['fill'] == [COLORS['result']]
     assert items['a 0 0']['fill'] == [COLORS['output']]
     assert items['b 0 0']['text'] == ['2']
+
+
+X16 = nd.arange(16).reshape((4, 4))
+
+
+def test_padded_pooling_figure_draws_the_padding_ring_empty():
+    items = drawn(draw_pooling(X16, 3, strides=2, padding=1))
+    padding = [gid for gid in items if gid.startswith('padding')]
+    assert len(padding) == 6 * 6 - 16  # the ring around a 4x4 input, padding 1
+    assert all(items[gid]['text'] == [] and items[gid]['fill'] == [COLORS['padding']]
+               for gid in padding)
+    # Window at output (0, 0) covers padded rows/columns 0..2: input cells 0, 1, 4, 5.
+    shaded = {gid for gid in items if gid.startswith('input')
+              and items[gid]['fill'] == [COLORS['window']]}
+    assert shaded == {'input 0 0', 'input 0 1', 'input 1 0', 'input 1 1'}
+    assert items['equation']['text'] == ['max(0, 1, 4, 5) = 5']  # the source's first output
+
+
+def test_average_with_padding_divides_by_the_whole_window():
+    items = drawn(draw_pooling(X16, 3, 'avg', strides=2, padding=1))
+    # (0 + 1 + 4 + 5) / 9 = 1.11: MXNet's default counts the padding in the divisor.
+    assert items['equation']['text'] == ['(0 + 1 + 4 + 5) / 9 = 1.11']
+
+
+def test_window_positions_one_panel_per_output_cell():
+    # The source: window 3, padding 1, stride 2 on 0..15 gives [[5, 7], [13, 15]].
+    fig = draw_window_positions(X16, 3, strides=2, padding=1)
+    assert len(fig.axes) == 4
+    titles = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid().startswith('title')]
+    assert titles == ['Y[0, 0] = 5', 'Y[0, 1] = 7', 'Y[1, 0] = 13', 'Y[1, 1] = 15']
+    outlines = [(p.get_x(), p.get_y()) for ax in fig.axes for p in ax.patches
+                if p.get_gid() == 'window']
+    # Panels start at y = -1; the window's top row moves 2 cells (the stride) per step.
+    assert outlines == [(0, -4), (2, -4), (0, -6), (2, -6)]
+
+
+def test_rectangular_window_positions():
+    # The source: window (2, 3), padding (1, 2), strides (2, 3) gives [[0, 3], [8, 11], [12, 15]].
+    fig = draw_window_positions(X16, (2, 3), strides=(2, 3), padding=(1, 2))
+    assert len(fig.axes) == 6
+    titles = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid().startswith('title')]
+    assert [t.split(' = ')[1] for t in titles] == ['0', '3', '8', '11', '12', '15']
+    sizes = {(p.get_width(), p.get_height()) for ax in fig.axes for p in ax.patches
+             if p.get_gid() == 'window'}
+    assert sizes == {(3, 2)}
+
+
+def test_two_channels_are_drawn_as_two_rows_with_their_own_outputs():
+    X = nd.concat(X16.reshape((1, 4, 4)), X16.reshape((1, 4, 4)) + 1, dim=0)
+    items = drawn(draw_pooling(X, 3, strides=2, padding=1))
+    assert items['output 0 0 0']['text'] == ['5'] and items['output 1 0 0']['text'] == ['6']
+    assert items['equation 0']['text'] == ['max(0, 1, 4, 5) = 5']
+    assert items['equation 1']['text'] == ['max(1, 2, 5, 6) = 6']

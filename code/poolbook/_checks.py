@@ -64,13 +64,39 @@ def check_window_fits(X_hw, window, padding=(0, 0), name='pool_size'):
                          f"spatial shape is {padded}: the window must not be larger")
 
 
+def check_flag(value, name):
+    """Refuse a flag that is not a bool (1, 'yes' or None are refused too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+
+
+def check_pool_args(X, pool_size, mode, strides=1, padding=0, ceil_mode=False,
+                    count_include_pad=True, ndims=(2, 3, 4)):
+    """Check the arguments of a pooling function; return window, strides and padding as
+    (h, w) pairs of ints."""
+    check_input(X, ndims)
+    window = as_pair(pool_size, 'pool_size', minimum=1)
+    strides = as_pair(strides, 'strides', minimum=1)
+    padding = as_pair(padding, 'padding', minimum=0)
+    check_mode(mode)
+    check_flag(ceil_mode, 'ceil_mode')
+    check_flag(count_include_pad, 'count_include_pad')
+    if padding[0] >= window[0] or padding[1] >= window[1]:
+        raise ValueError(f"padding {padding} must be smaller than pool_size {window} in each "
+                         f"axis: otherwise a window could hold nothing but padding")
+    check_window_fits(X.shape[-2:], window, padding)
+    return window, strides, padding
+
+
 def check_pool2d_args(X, pool_size, mode):
     """Check the arguments of chapter 1's loop and return the window as (p_h, p_w)."""
-    check_input(X, ndims=(2,))
-    p_h, p_w = as_pair(pool_size, 'pool_size', minimum=1)
-    check_mode(mode)
-    check_window_fits(X.shape, (p_h, p_w))
-    return p_h, p_w
+    window, _, _ = check_pool_args(X, pool_size, mode, ndims=(2,))
+    return window
+
+
+def check_strided_args(X, pool_size, mode, strides, padding):
+    """Check the arguments of chapter 2's loop; return window, strides and padding pairs."""
+    return check_pool_args(X, pool_size, mode, strides, padding, ndims=(2,))
 
 
 def check_corr2d_args(X, K):

@@ -1,98 +1,166 @@
 """Every picture in the book, drawn with matplotlib while the notebooks run.
 
-All figures share one visual language: input cells blue, the pooling window orange,
-output cells green (the cell being computed darker), numbers written in the cells, on an
-opaque white background so that they stay readable in the book's dark mode. Each drawn
-cell carries a `gid` ('input 0 1', 'window', 'output 0 0', ...) so that tests can check
-what a figure shows without comparing pixels.
+All figures share one visual language: input cells blue, padding grey and empty, the
+pooling window orange, output cells green (the cell being computed darker), numbers
+written in the cells, on an opaque white background so that they stay readable in the
+book's dark mode. Each drawn cell carries a `gid` ('input 0 1', 'padding 0 0', 'window',
+'output 0 0', ...) so that tests can check what a figure shows without comparing pixels.
+The numbers come from `poolbook.pool2d`: a figure draws what the package computes.
 """
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, Rectangle
 import numpy as np
 
+from poolbook._checks import as_pair
+from poolbook.pooling import pool2d
+
 COLORS = {
     'input': '#cfe2f3',
+    'padding': '#e8e8e8',
     'window': '#f6b26b',
+    'window_edge': '#b45f06',
     'output': '#d9ead3',
     'result': '#93c47d',
     'line': '#333333',
     'text': '#111111',
 }
+CELL = 0.5  # inches per grid cell: about 14 cells across the book's text width
+
+
+def _numpy(X):
+    return X.asnumpy() if hasattr(X, 'asnumpy') else np.asarray(X)
 
 
 def _fmt(value):
-    """Write a cell's number compactly: 4 for 4.0, 2.5 for 2.5."""
-    return f'{float(value):g}'
+    """Write a cell's number compactly: 4 for 4.0, 2.5 for 2.5, 1.11 for 1.1111."""
+    return f'{float(value):.3g}'
+
+
+def _figure(width, height, rows=1, columns=1, cell=CELL):
+    """A white figure of `rows` x `columns` axes, each showing the region x in [0, width],
+    y in [-height, 0] (in grid cells, y pointing up), at `cell` inches per grid cell."""
+    fig, axes = plt.subplots(rows, columns, squeeze=False, dpi=100, facecolor='white',
+                             figsize=(columns * cell * width, rows * cell * height))
+    for ax in axes.ravel():
+        ax.set_xlim(-0.1, width + 0.1)
+        ax.set_ylim(-height - 0.1, 0.1)
+        ax.set_aspect('equal')
+        ax.axis('off')
+    plt.close(fig)  # the notebook shows the returned figure once, not twice
+    return fig, axes
+
+
+def _cell(ax, x, y, gid, color, text='', fontsize=13):
+    """One unit cell with its top-left corner at (x, y) (y grows upwards)."""
+    ax.add_patch(Rectangle((x, y - 1), 1, 1, linewidth=1.2, facecolor=color,
+                           edgecolor=COLORS['line'], gid=gid))
+    if text:  # long numbers such as 1.11 get a smaller font to stay inside the cell
+        ax.text(x + 0.5, y - 0.5, text, ha='center', va='center', color=COLORS['text'],
+                fontsize=fontsize if len(text) <= 2 else 0.72 * fontsize, gid=gid)
 
 
 def _draw_grid(ax, values, x0, y0, name, color, highlight=(), highlight_color=None):
-    """Draw the 2-D array `values` as a grid of numbered unit cells, top-left at (x0, y0)."""
+    """Draw the 2-D array `values` as numbered cells, top-left at (x0, y0)."""
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             hot = (i, j) in highlight
-            cell = Rectangle((x0 + j, y0 - i - 1), 1, 1, linewidth=1.2,
-                             facecolor=highlight_color if hot else color,
-                             edgecolor=COLORS['line'], gid=f'{name} {i} {j}')
-            ax.add_patch(cell)
-            ax.text(x0 + j + 0.5, y0 - i - 0.5, _fmt(values[i, j]), ha='center',
-                    va='center', fontsize=13, color=COLORS['text'], gid=f'{name} {i} {j}')
+            _cell(ax, x0 + j, y0 - i, f'{name} {i} {j}',
+                  highlight_color if hot else color, _fmt(values[i, j]))
 
 
-def draw_pooling(X, pool_size, mode='max', position=(0, 0)):
-    """Draw one step of pooling X: the window at output `position` and the output it fills."""
-    from poolbook import pool2d  # imported here: the figure draws what the package computes
-    X = X.asnumpy() if hasattr(X, 'asnumpy') else np.asarray(X)
-    Y = pool2d(X, pool_size, mode)
-    Y = Y.asnumpy() if hasattr(Y, 'asnumpy') else Y
-    p_h, p_w = (pool_size, pool_size) if np.isscalar(pool_size) else pool_size
-    i, j = position
-    window = X[i: i + p_h, j: j + p_w]
-    cells = [(a, b) for a in range(i, i + p_h) for b in range(j, j + p_w)]
+def _draw_padded_input(ax, X, x0, y0, window, strides, padding, position, fontsize=13):
+    """Draw X inside its ring of padding, the window at output `position` shaded; return
+    the input values under the window."""
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = window, strides, padding
+    top, left = position[0] * s_h, position[1] * s_w  # window corner, padded coordinates
+    inside = []
+    for i in range(X.shape[0] + 2 * p_h):
+        for j in range(X.shape[1] + 2 * p_w):
+            in_window = top <= i < top + k_h and left <= j < left + k_w
+            a, b = i - p_h, j - p_w  # input coordinates
+            if 0 <= a < X.shape[0] and 0 <= b < X.shape[1]:
+                _cell(ax, x0 + j, y0 - i, f'input {a} {b}',
+                      COLORS['window'] if in_window else COLORS['input'], _fmt(X[a, b]),
+                      fontsize)
+                if in_window:
+                    inside.append(X[a, b])
+            else:
+                _cell(ax, x0 + j, y0 - i, f'padding {i} {j}', COLORS['padding'])
+    ax.add_patch(Rectangle((x0 + left, y0 - top - k_h), k_w, k_h, fill=False, linewidth=3,
+                           edgecolor=COLORS['window_edge'], gid='window'))
+    return inside
 
-    height = X.shape[0]
-    gap = 2.0
-    out_x = X.shape[1] + gap
-    fig, ax = plt.subplots(figsize=(0.75 * (out_x + Y.shape[1]) + 0.4, 0.75 * height + 1.0),
-                           dpi=100, facecolor='white')
-    _draw_grid(ax, X, 0, height, 'input', COLORS['input'], cells, COLORS['window'])
-    ax.add_patch(Rectangle((j, height - i - p_h), p_w, p_h, fill=False, linewidth=3,
-                           edgecolor='#b45f06', gid='window'))
-    _draw_grid(ax, Y, out_x, height, 'output', COLORS['output'], [(i, j)], COLORS['result'])
-    ax.add_patch(FancyArrowPatch((X.shape[1] + 0.25, height / 2), (out_x - 0.25, height / 2),
-                                 arrowstyle='-|>', mutation_scale=18, color=COLORS['line']))
-    name = 'max' if mode == 'max' else 'mean'
-    ax.text(0, -0.6, f"{name}({', '.join(_fmt(v) for v in window.ravel())}) = {_fmt(Y[i, j])}",
-            ha='left', va='center', fontsize=13, color=COLORS['text'], gid='equation')
-    ax.text(X.shape[1] / 2, height + 0.35, 'input', ha='center', fontsize=12)
-    ax.text(out_x + Y.shape[1] / 2, height + 0.35, 'output', ha='center', fontsize=12)
-    ax.set_xlim(-0.2, out_x + Y.shape[1] + 0.2)
-    ax.set_ylim(-1.1, height + 0.8)
-    ax.set_aspect('equal')
-    ax.axis('off')
-    plt.close(fig)  # the notebook shows the returned figure once, not twice
+
+def _equation(mode, inside, divisor, value):
+    """The arithmetic of one output cell, e.g. 'max(0, 1, 3, 4) = 4'."""
+    if mode == 'max':
+        return f"max({', '.join(_fmt(v) for v in inside)}) = {_fmt(value)}"
+    return f"({' + '.join(_fmt(v) for v in inside)}) / {divisor} = {_fmt(value)}"
+
+
+def _pairs(pool_size, strides, padding):
+    return (as_pair(pool_size, 'pool_size', 1), as_pair(strides, 'strides', 1),
+            as_pair(padding, 'padding', 0))
+
+
+def draw_pooling(X, pool_size, mode='max', *, strides=1, padding=0, position=(0, 0)):
+    """Draw one step of pooling X, shaped (H, W) or (C, H, W): the (padded) input with the
+    window at output `position`, the output it fills, and the arithmetic; a row per channel."""
+    X = _numpy(X)
+    X3 = X[None] if X.ndim == 2 else X
+    window, strides, padding = _pairs(pool_size, strides, padding)
+    Y3 = pool2d(X3, window, mode, strides=strides, padding=padding)
+    in_h, in_w = X3.shape[1] + 2 * padding[0], X3.shape[2] + 2 * padding[1]
+    out_x = in_w + 2                                # the output starts 2 cells right of the input
+    row_h = max(in_h, Y3.shape[1]) + 2.4            # title line, grids, equation line
+    fig, axes = _figure(out_x + Y3.shape[2], row_h * X3.shape[0])
+    ax = axes[0, 0]
+    for c in range(X3.shape[0]):
+        one = X3.shape[0] == 1
+        y0 = -c * row_h - 0.8                       # top of this channel's grids
+        inside = _draw_padded_input(ax, X3[c], 0, y0, window, strides, padding, position)
+        _draw_grid(ax, Y3[c], out_x, y0, 'output' if one else f'output {c}',
+                   COLORS['output'], [tuple(position)], COLORS['result'])
+        mid = y0 - in_h / 2
+        ax.add_patch(FancyArrowPatch((in_w + 0.25, mid), (out_x - 0.25, mid), arrowstyle='-|>',
+                                     mutation_scale=18, color=COLORS['line']))
+        prefix = '' if one else f'channel {c}: '
+        ax.text(in_w / 2, y0 + 0.35, prefix + 'input', ha='center', fontsize=12)
+        ax.text(out_x + Y3.shape[2] / 2, y0 + 0.35, prefix + 'output', ha='center', fontsize=12)
+        ax.text(0, y0 - max(in_h, Y3.shape[1]) - 0.7,
+                _equation(mode, inside, window[0] * window[1], Y3[c][tuple(position)]),
+                ha='left', va='center', fontsize=13, color=COLORS['text'],
+                gid='equation' if one else f'equation {c}')
+    return fig
+
+
+def draw_window_positions(X, pool_size, mode='max', *, strides=1, padding=0):
+    """Draw every position of the window on the padded 2-D input X: one panel per output
+    cell Y[i, j], laid out like the output, each titled with the value it produces."""
+    X = _numpy(X)
+    window, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, window, mode, strides=strides, padding=padding)
+    in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
+    fig, axes = _figure(in_w, in_h + 1, *Y.shape, cell=0.42)
+    for (i, j), ax in np.ndenumerate(axes):
+        _draw_padded_input(ax, X, 0, -1, window, strides, padding, (i, j), fontsize=10)
+        ax.text(in_w / 2, -0.45, f'Y[{i}, {j}] = {_fmt(Y[i, j])}', ha='center', va='center',
+                fontsize=11, color=COLORS['text'], gid=f'title {i} {j}')
     return fig
 
 
 def draw_arrays(arrays, columns=None):
-    """Draw a few small 2-D arrays as numbered grids, each under its title."""
+    """Draw a few small 2-D arrays as numbered grids, each under its title; nonzero cells
+    are darker."""
     names = list(arrays)
     columns = columns or len(names)
-    rows = -(-len(names) // columns)
-    values = {name: arrays[name].asnumpy() if hasattr(arrays[name], 'asnumpy')
-              else np.asarray(arrays[name]) for name in names}
+    values = {name: _numpy(arrays[name]) for name in names}
     width = max(v.shape[1] for v in values.values())
-    height = max(v.shape[0] for v in values.values())
-    fig, axes = plt.subplots(rows, columns, squeeze=False, dpi=100, facecolor='white',
-                             figsize=(columns * (0.5 * width + 0.4), rows * (0.5 * height + 0.7)))
+    height = max(v.shape[0] for v in values.values()) + 1
+    fig, axes = _figure(width, height, -(-len(names) // columns), columns)
     for ax, name in zip(axes.ravel(), names):
         v = values[name]
         hot = [tuple(ij) for ij in np.argwhere(v != 0)]
-        _draw_grid(ax, v, 0, height, name, COLORS['output'], hot, COLORS['result'])
-        ax.set_title(name, fontsize=12)
-        ax.set_xlim(-0.1, width + 0.1)
-        ax.set_ylim(-0.1, height + 0.1)
-        ax.set_aspect('equal')
-    for ax in axes.ravel():
-        ax.axis('off')
-    plt.close(fig)
+        _draw_grid(ax, v, 0, -1, name, COLORS['output'], hot, COLORS['result'])
+        ax.text(width / 2, -0.45, name, ha='center', va='center', fontsize=12)
     return fig
