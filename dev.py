@@ -5,6 +5,7 @@ matches requirements.txt (creating or updating it when not), then runs inside it
     python3 dev.py book                 build the HTML book into _build/html
     python3 dev.py test [PYTEST ARGS]   run the whole test suite (what CI runs)
     python3 dev.py execute NOTEBOOK...  re-run notebooks in a fresh kernel, save outputs
+    python3 dev.py bench                the speed benchmark against MXNet (not a test)
 
 Standard library only, so that it runs on a machine with nothing but Python 3.11.
 """
@@ -86,10 +87,17 @@ def execute(paths):
     return 0
 
 
+def bench(args):
+    """The benchmark of bench/pooling_speed.py: a table of times and ratios, not a test."""
+    return subprocess.run([sys.executable, str(ROOT / 'bench' / 'pooling_speed.py'), *args],
+                          cwd=ROOT).returncode
+
+
 COMMANDS = {
     'book': lambda args: build_book(),
     'test': run_tests,
     'execute': execute,
+    'bench': bench,
 }
 
 

@@ -123,3 +123,12 @@ def test_two_channels_are_drawn_as_two_rows_with_their_own_outputs():
     assert items['output 0 0 0']['text'] == ['5'] and items['output 1 0 0']['text'] == ['6']
     assert items['equation 0']['text'] == ['max(0, 1, 4, 5) = 5']
     assert items['equation 1']['text'] == ['max(1, 2, 5, 6) = 6']
+
+
+def test_timing_plot_draws_one_log_log_line_per_method_skipping_missing_points():
+    from poolbook.figures import plot_timings
+    fig = plot_timings([10, 100, 1000], {'a': [1e-3, 1e-2, None], 'b': [1e-4, 1e-4, 1e-3]})
+    ax = fig.axes[0]
+    assert ax.get_xscale() == 'log' and ax.get_yscale() == 'log'
+    lines = {line.get_gid(): list(line.get_xdata()) for line in ax.get_lines()}
+    assert lines == {'line a': [10, 100], 'line b': [10, 100, 1000]}

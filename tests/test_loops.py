@@ -80,3 +80,65 @@ def test_bool_input_is_refused():
 
 def test_numpy_input_gives_the_same_numbers():
     np.testing.assert_array_equal(pool2d(X3.asnumpy(), (2, 2)).asnumpy(), [[4, 5], [7, 8]])
+
+
+# Chapter 5's loops: the same loop on numpy, and the loop over window offsets.
+from poolbook.loops import pool2d_numpy, pool2d_offsets  # noqa: E402
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_numpy_loop_agrees_with_the_mxnet_loop(mode):
+    X = np.random.default_rng(5).normal(size=(6, 7))
+    np.testing.assert_allclose(pool2d_numpy(X, (3, 2), mode),
+                               pool2d(nd.array(X), (3, 2), mode).asnumpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('window, stride, pad', [(3, 2, 1), (2, 2, 0), (3, 1, 1),
+                                                ((2, 3), (2, 3), (1, 2)), ((1, 4), (3, 1), (0, 2))])
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_offset_loop_agrees_with_mxnet(window, stride, pad, mode):
+    X = np.random.default_rng(6).normal(size=(2, 3, 9, 10)).astype(np.float32)
+    pair = lambda v: v if isinstance(v, tuple) else (v, v)
+    expected = nd.Pooling(nd.array(X), kernel=pair(window), stride=pair(stride), pad=pair(pad),
+                          pool_type=mode).asnumpy()
+    np.testing.assert_allclose(pool2d_offsets(X, window, mode, stride, pad), expected,
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_offset_loop_refuses_bad_arguments():
+    with pytest.raises(ValueError, match='strides must be at least 1, got 0'):
+        pool2d_offsets(np.ones((4, 4)), 2, 'max', 0, 0)
+
+
+# Chapter 2's loop with strides and padding.
+from poolbook.loops import pool2d_strided  # noqa: E402
+
+
+def test_strided_loop_reproduces_the_source_examples():
+    X = nd.arange(16).reshape((4, 4))
+    # The source: nn.MaxPool2D(3) gives 10; (3, padding 1, stride 2) gives [[5, 7], [13, 15]];
+    # ((2, 3), padding (1, 2), strides (2, 3)) gives [[0, 3], [8, 11], [12, 15]].
+    np.testing.assert_array_equal(pool2d_strided(X, 3, strides=3).asnumpy(), [[10]])
+    np.testing.assert_array_equal(pool2d_strided(X, 3, strides=2, padding=1).asnumpy(),
+                                  [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(
+        pool2d_strided(X, (2, 3), strides=(2, 3), padding=(1, 2)).asnumpy(),
+        [[0, 3], [8, 11], [12, 15]])
+
+
+def test_strided_loop_padding_never_wins_a_max():
+    # Inputs -1..-16 with padding 1: a zero pad would win every border window.
+    X = -nd.arange(16).reshape((4, 4)) - 1
+    # Top-left window holds -1, -2, -5, -6 and padding: the max is -1.
+    assert pool2d_strided(X, 3, strides=2, padding=1)[0, 0].asscalar() == -1
+
+
+@pytest.mark.parametrize('window, stride, pad', [(3, 2, 1), ((2, 3), (2, 3), (1, 2)), (2, 1, 1)])
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_strided_loop_agrees_with_mxnet(window, stride, pad, mode):
+    X = nd.array(np.random.default_rng(7).normal(size=(5, 6)))
+    pair = lambda v: v if isinstance(v, tuple) else (v, v)
+    expected = nd.Pooling(X.reshape((1, 1, 5, 6)), kernel=pair(window), stride=pair(stride),
+                          pad=pair(pad), pool_type=mode)[0, 0]
+    np.testing.assert_allclose(pool2d_strided(X, window, mode, stride, pad).asnumpy(),
+                               expected.asnumpy(), rtol=1e-5, atol=1e-6)

@@ -1,8 +1,6 @@
 """Argument checks shared by every pooling function, so that all of them refuse bad
 input the same way: a ValueError or TypeError whose message names the parameter, the
 value it got and the rule it broke. Nothing here changes its arguments."""
-import numbers
-
 import numpy as np
 from mxnet import nd
 
@@ -11,7 +9,8 @@ MODES = ('max', 'avg')
 
 def _is_int(value):
     """True for Python and numpy integers, False for bools, floats and everything else."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    return type(value) is int or (isinstance(value, (int, np.integer))
+                                  and not isinstance(value, (bool, np.bool_)))
 
 
 def as_pair(value, name, minimum):
@@ -50,9 +49,9 @@ def check_input(X, ndims, name='X'):
                          f"with shape {tuple(X.shape)}")
     if 0 in X.shape:
         raise ValueError(f"{name} must not have an empty axis, got shape {tuple(X.shape)}")
-    real = np.issubdtype(X.dtype, np.number) and not np.issubdtype(X.dtype, np.complexfloating)
-    if not real:
-        raise TypeError(f"{name} must hold real numbers, got dtype {np.dtype(X.dtype).name}")
+    dtype = np.dtype(X.dtype)
+    if dtype.kind not in 'iuf':  # signed and unsigned integers, floats
+        raise TypeError(f"{name} must hold real numbers, got dtype {dtype.name}")
 
 
 def check_window_fits(X_hw, window, padding=(0, 0), name='pool_size'):

@@ -164,3 +164,19 @@ def draw_arrays(arrays, columns=None):
         _draw_grid(ax, v, 0, -1, name, COLORS['output'], hot, COLORS['result'])
         ax.text(width / 2, -0.45, name, ha='center', va='center', fontsize=12)
     return fig
+
+
+def plot_timings(sizes, seconds, xlabel='input cells (H x W)'):
+    """Plot time against input size on log-log axes: `seconds` maps a method's name to
+    its times, one per size (None where it was not measured)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100, facecolor='white')
+    markers = 'osD^v<>'
+    for (name, times), marker in zip(seconds.items(), markers):
+        points = [(n, t) for n, t in zip(sizes, times) if t is not None]
+        ax.loglog(*zip(*points), marker=marker, label=name, gid=f'line {name}')
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel('seconds per call (median)')
+    ax.grid(True, which='major', alpha=0.4)
+    ax.legend(frameon=False)
+    plt.close(fig)
+    return fig

@@ -16,6 +16,8 @@ from mxnet import nd
 
 from poolbook._checks import check_pool_args
 
+CHUNK_BYTES = 2**20  # input bytes pooled per step: small enough for the intermediate to stay cached
+
 
 def output_size(n, k, s, p, ceil_mode=False):
     """Output length along one axis: floor((n + 2p - k) / s) + 1, or with ceiling."""
@@ -40,34 +42,34 @@ def _taps(n, k, s, p, out):
 
 
 def _divisor(n, k, s, p, out, count_include_pad):
-    """Per output position along one axis: how many cells of the window the average counts."""
-    i = np.arange(out)
-    if count_include_pad:  # cells inside the padded input (fewer only for a ceil-mode window)
-        return np.minimum(k, n + 2 * p - i * s)
+    """How many cells of each window along one axis the average divides by: k when every
+    window lies inside the padded input, else one number per output position."""
+    if count_include_pad and (out - 1) * s + k <= n + 2 * p:
+        return k
+    if count_include_pad:  # a ceil-mode window runs past the padded input: count what it covers
+        return np.minimum(k, n + 2 * p - np.arange(out) * s)
     count = np.zeros(out, dtype=np.int64)  # cells inside the input itself
     for i0, i1, _ in _taps(n, k, s, p, out):
         count[i0:i1] += 1
     return count
 
 
-def _pool_axis(A, axis, k, s, p, out, mode):
-    """Max or sum over windows of length k along `axis` (-2 rows, -1 columns) of A."""
-    n = A.shape[axis]
-    shape = list(A.shape)
-    shape[axis] = out
-    if mode == 'max':
-        lowest = -np.inf if A.dtype.kind == 'f' else np.iinfo(A.dtype).min
-        Y, combine = np.full(shape, lowest, A.dtype), np.maximum
+def _pool_axis(A, axis, taps, mode, Y):
+    """Max or sum of A over the windows of one axis (-2: rows, -1: columns), into Y.
+    `taps` lists, per window offset, the output block it reaches and the cells it reads."""
+    combine = np.maximum if mode == 'max' else np.add
+    part = (lambda M, index: M[..., index, :]) if axis == -2 else (lambda M, index: M[..., index])
+    out = Y.shape[axis]
+    full = [t for t in taps if t[0] == 0 and t[1] == out]  # offsets that reach every output
+    if full:  # start from a copy of one of them: one pass fewer than filling Y first
+        np.copyto(Y, part(A, full[0][2]))
     else:
-        Y, combine = np.zeros(shape, A.dtype), np.add
-    for i0, i1, rows in _taps(n, k, s, p, out):
-        if axis == -2:
-            block = Y[..., i0:i1, :]
-            combine(block, A[..., rows, :], out=block)
-        else:
-            block = Y[..., i0:i1]
-            combine(block, A[..., rows], out=block)
-    return Y
+        Y.fill(0 if mode == 'avg' else -np.inf if Y.dtype.kind == 'f' else np.iinfo(Y.dtype).min)
+    for i0, i1, cells in taps:
+        if full and cells is full[0][2]:
+            continue
+        block = part(Y, slice(i0, i1))
+        combine(block, part(A, cells), out=block)
 
 
 def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
@@ -81,10 +83,20 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
     n_h, n_w = A.shape[-2:]
     out_h = output_size(n_h, k_h, s_h, p_h, ceil_mode)
     out_w = output_size(n_w, k_w, s_w, p_w, ceil_mode)
-    Y = _pool_axis(A, -2, k_h, s_h, p_h, out_h, mode)   # pool the rows ...
-    Y = _pool_axis(Y, -1, k_w, s_w, p_w, out_w, mode)   # ... then the columns
+    taps_h = list(_taps(n_h, k_h, s_h, p_h, out_h))
+    taps_w = list(_taps(n_w, k_w, s_w, p_w, out_w))
+    maps = A.reshape(-1, n_h, n_w)  # every channel of every image, one after the other
+    Y = np.empty((len(maps), out_h, out_w), A.dtype)
+    # Pool a few maps at a time, so that the rows-pooled intermediate stays in the cache.
+    chunk = max(1, CHUNK_BYTES // (n_h * n_w * A.itemsize))
+    rows = np.empty((min(chunk, len(maps)), out_h, n_w), A.dtype)
+    for c in range(0, len(maps), chunk):
+        R = rows[:len(maps[c:c + chunk])]
+        _pool_axis(maps[c:c + chunk], -2, taps_h, mode, R)   # pool the rows ...
+        _pool_axis(R, -1, taps_w, mode, Y[c:c + chunk])       # ... then the columns
     if mode == 'avg':
         div_h = _divisor(n_h, k_h, s_h, p_h, out_h, count_include_pad)
         div_w = _divisor(n_w, k_w, s_w, p_w, out_w, count_include_pad)
-        Y /= np.outer(div_h, div_w).astype(Y.dtype)
+        Y /= (np.reshape(div_h, (-1, 1)) * np.reshape(div_w, (1, -1))).astype(Y.dtype)
+    Y = Y.reshape(A.shape[:-2] + (out_h, out_w))
     return nd.array(Y, ctx=X.context, dtype=Y.dtype) if isinstance(X, nd.NDArray) else Y
