@@ -12,6 +12,7 @@ Standard library only, so that it runs on a machine with nothing but Python 3.11
 import hashlib
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -57,7 +58,10 @@ def in_venv():
 
 
 def build_book():
-    """Build the HTML book from the stored notebook outputs; any Sphinx warning fails it."""
+    """Build the HTML book from the stored notebook outputs; any Sphinx warning fails it.
+    Starts from an empty _build/html, so no page of an earlier build survives."""
+    for stale in ('html', '.doctrees', 'jupyter_execute'):
+        shutil.rmtree(ROOT / '_build' / stale, ignore_errors=True)
     jb = VENV / 'bin' / 'jupyter-book'
     return subprocess.run([str(jb), 'build', str(ROOT), '--all', '-W', '--keep-going'],
                           cwd=ROOT).returncode

@@ -41,8 +41,12 @@ def test_page_shows_every_stored_figure(built_book, notebook):
     figures = sum('image/png' in out.get('data', {})
                   for cell in code_cells(read(notebook)) for out in cell.outputs)
     soup = BeautifulSoup(path.read_text(), 'html.parser')
-    images = [img['src'] for img in soup.select('div.cell_output img')]
+    images = [img['src'] for img in soup.select('div.cell_output img')
+              if not img.find_parent(class_='animation')]  # a player's frame, not a figure
     assert len(images) == figures
+    players = sum('class="animation"' in out.get('data', {}).get('text/html', '')
+                  for cell in code_cells(read(notebook)) for out in cell.outputs)
+    assert len(soup.select('div.cell_output div.animation')) == players
     for src in images:
         image = (path.parent / src).resolve()
         assert image.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n', src

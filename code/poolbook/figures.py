@@ -7,7 +7,11 @@ book's dark mode. Each drawn cell carries a `gid` ('input 0 1', 'padding 0 0', '
 'output 0 0', ...) so that tests can check what a figure shows without comparing pixels.
 The numbers come from `poolbook.pool2d`: a figure draws what the package computes.
 """
+import hashlib
+import re
+
 import matplotlib.pyplot as plt
+from matplotlib.animation import FuncAnimation
 from matplotlib.patches import FancyArrowPatch, Rectangle
 import numpy as np
 
@@ -42,12 +46,17 @@ def _figure(width, height, rows=1, columns=1, cell=CELL):
     fig, axes = plt.subplots(rows, columns, squeeze=False, dpi=100, facecolor='white',
                              figsize=(columns * cell * width, rows * cell * height))
     for ax in axes.ravel():
-        ax.set_xlim(-0.1, width + 0.1)
-        ax.set_ylim(-height - 0.1, 0.1)
-        ax.set_aspect('equal')
-        ax.axis('off')
+        _frame(ax, width, height)
     plt.close(fig)  # the notebook shows the returned figure once, not twice
     return fig, axes
+
+
+def _frame(ax, width, height):
+    """Show x in [0, width], y in [-height, 0] at equal scale, without axes."""
+    ax.set_xlim(-0.1, width + 0.1)
+    ax.set_ylim(-height - 0.1, 0.1)
+    ax.set_aspect('equal')
+    ax.axis('off')
 
 
 def _cell(ax, x, y, gid, color, text='', fontsize=13):
@@ -180,3 +189,57 @@ def plot_timings(sizes, seconds, xlabel='input cells (H x W)'):
     ax.legend(frameon=False)
     plt.close(fig)
     return fig
+
+
+# matplotlib's player draws its buttons with Font Awesome icons loaded from a CDN, the one
+# remote asset it needs; plain characters work offline and in any font.
+_PLAYER_ICONS = {'fa-minus': '\u2212', 'fa-fast-backward': '|\u25c0\u25c0',
+                 'fa-step-backward': '|\u25c0', 'fa-play fa-flip-horizontal': '\u25c0',
+                 'fa-pause': '||', 'fa-play': '\u25b6', 'fa-step-forward': '\u25b6|',
+                 'fa-fast-forward': '\u25b6\u25b6|', 'fa-plus': '+'}
+
+
+def _offline_player(html):
+    """matplotlib's JavaScript player without remote assets, and with an element id that
+    depends only on the content, so that the same animation always gives the same HTML."""
+    html = re.sub(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">\s*', '', html)
+    for icon, text in _PLAYER_ICONS.items():
+        html = html.replace(f'<i class="fa {icon}"></i>', text)
+    random_id = re.search(r'_anim_img([0-9a-f]{32})', html).group(1)
+    stable_id = hashlib.sha1(html.replace(random_id, '').encode()).hexdigest()[:32]
+    return html.replace(random_id, stable_id)
+
+
+def animate_pooling(X, pool_size, mode='max', *, strides=1, padding=0):
+    """The window sliding over the 2-D input X and filling the output, one frame per
+    output cell, as HTML that plays in a static page (matplotlib's JavaScript player)."""
+    from IPython.display import HTML
+    X = _numpy(X)
+    window, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, window, mode, strides=strides, padding=padding)
+    in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
+    out_x = in_w + 2
+    width, height = out_x + Y.shape[1], max(in_h, Y.shape[0]) + 2.4
+    fig, axes = _figure(width, height)
+    ax = axes[0, 0]
+    positions = list(np.ndindex(*Y.shape))
+
+    def draw(step):
+        ax.clear()
+        _frame(ax, width, height)
+        position = positions[step]
+        inside = _draw_padded_input(ax, X, 0, -0.8, window, strides, padding, position)
+        for n, (i, j) in enumerate(positions):  # outputs computed so far carry their value
+            color = COLORS['result'] if n == step else COLORS['output']
+            _cell(ax, out_x + j, -0.8 - i, f'output {i} {j}', color,
+                  _fmt(Y[i, j]) if n <= step else '')
+        ax.add_patch(FancyArrowPatch((in_w + 0.25, -0.8 - in_h / 2), (out_x - 0.25, -0.8 - in_h / 2),
+                                     arrowstyle='-|>', mutation_scale=18, color=COLORS['line']))
+        ax.text(in_w / 2, -0.45, 'input', ha='center', fontsize=12)
+        ax.text(out_x + Y.shape[1] / 2, -0.45, 'output', ha='center', fontsize=12)
+        ax.text(0, -0.8 - max(in_h, Y.shape[0]) - 0.7,
+                _equation(mode, inside, window[0] * window[1], Y[position]),
+                ha='left', va='center', fontsize=13, color=COLORS['text'], gid='equation')
+
+    animation = FuncAnimation(fig, draw, frames=len(positions), interval=1200)
+    return HTML(_offline_player(animation.to_jshtml(default_mode='loop')))
