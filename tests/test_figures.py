@@ -132,3 +132,15 @@ def test_timing_plot_draws_one_log_log_line_per_method_skipping_missing_points()
     assert ax.get_xscale() == 'log' and ax.get_yscale() == 'log'
     lines = {line.get_gid(): list(line.get_xdata()) for line in ax.get_lines()}
     assert lines == {'line a': [10, 100], 'line b': [10, 100, 1000]}
+
+
+def test_animation_plays_offline_one_frame_per_output_with_a_stable_id():
+    import re
+    from poolbook.figures import animate_pooling
+    html = animate_pooling(X3, (2, 2)).data
+    # 2x2 pooling of a 3x3 input has 2 x 2 = 4 outputs: one frame each.
+    assert sorted(set(re.findall(r'frames\[(\d+)\]', html))) == ['0', '1', '2', '3']
+    assert 'https://' not in html and 'font-awesome' not in html
+    assert 'class="anim-buttons"' in html and '\u25b6' in html  # the play button, as text
+    assert animate_pooling(X3, (2, 2)).data == html  # same input, same HTML (nbval compares it)
+    assert len(html.encode()) < 1_000_000
