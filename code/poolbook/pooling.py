@@ -10,6 +10,17 @@ How it works (chapters 2 and 5 walk through it):
   row i * s - p + a; the rows where that falls inside the input form one contiguous block,
   read with a single strided slice. Rows that fall into the padding are simply not read,
   which is exactly "padding never wins a max" and "padding adds zero to a sum".
+
+Choices where MXNet gives no answer a reader would want (tested in tests/test_pooling.py):
+
+* NaN propagates: a window holding NaN gives NaN, for max and for average, as numpy's
+  `max` and PyTorch do. (MXNet's max skips NaN, and a window of only NaN gives the lowest
+  float32.)
+* Integers: max keeps the input's dtype; the average of integers is a float64.
+* ceil_mode=True rounds the output length up, except that a last window which would start
+  in the trailing padding is dropped, as PyTorch and ONNX do (MXNet keeps it and fills it
+  with the lowest float32). Cells past the padded input count neither for the max nor in
+  the average's divisor, as in MXNet.
 """
 import numpy as np
 from mxnet import nd
@@ -58,18 +69,17 @@ def _pool_axis(A, axis, taps, mode, Y):
     """Max or sum of A over the windows of one axis (-2: rows, -1: columns), into Y.
     `taps` lists, per window offset, the output block it reaches and the cells it reads."""
     combine = np.maximum if mode == 'max' else np.add
-    part = (lambda M, index: M[..., index, :]) if axis == -2 else (lambda M, index: M[..., index])
-    out = Y.shape[axis]
-    full = [t for t in taps if t[0] == 0 and t[1] == out]  # offsets that reach every output
-    if full:  # start from a copy of one of them: one pass fewer than filling Y first
-        np.copyto(Y, part(A, full[0][2]))
-    else:
+    pick = (lambda M, index: M[..., index, :]) if axis == -2 else (lambda M, index: M[..., index])
+    rest = list(taps)
+    whole = [t for t in taps if t[:2] == (0, Y.shape[axis])]  # offsets that reach every output
+    if whole:  # start from a copy of one of them: one pass fewer than filling Y first
+        np.copyto(Y, pick(A, whole[0][2]))
+        rest.remove(whole[0])
+    else:      # start from the neutral value: 0 for a sum, the lowest value for a max
         Y.fill(0 if mode == 'avg' else -np.inf if Y.dtype.kind == 'f' else np.iinfo(Y.dtype).min)
-    for i0, i1, cells in taps:
-        if full and cells is full[0][2]:
-            continue
-        block = part(Y, slice(i0, i1))
-        combine(block, part(A, cells), out=block)
+    for i0, i1, cells in rest:
+        block = pick(Y, slice(i0, i1))
+        combine(block, pick(A, cells), out=block)
 
 
 def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
