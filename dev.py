@@ -81,7 +81,7 @@ def execute(paths):
         path = pathlib.Path(name).resolve()
         nb = nbformat.read(path, as_version=4)
         client = nbclient.NotebookClient(nb, timeout=1200, kernel_name='python3',
-                                         record_timing=False,
+                                         record_timing=False, coalesce_streams=True,
                                          resources={'metadata': {'path': str(path.parent)}})
         client.execute()
         nb.metadata.kernelspec = {'name': 'python3', 'display_name': 'Python 3 (ipykernel)',

@@ -1,9 +1,12 @@
 """The figures: what they draw (cells, numbers, the shaded window), not their pixels."""
+import math
+
 import matplotlib.colors as mcolors
 import numpy as np
 from mxnet import nd
 
-from poolbook.figures import COLORS, draw_arrays, draw_pooling, draw_window_positions
+from poolbook.figures import (COLORS, draw_arrays, draw_gradients, draw_pooling,
+                              draw_window_positions, plot_beta_sweep)
 
 X3 = nd.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]])
 
@@ -144,3 +147,82 @@ def test_animation_plays_offline_one_frame_per_output_with_a_stable_id():
     assert 'class="anim-buttons"' in html and '\u25b6' in html  # the play button, as text
     assert animate_pooling(X3, (2, 2)).data == html  # same input, same HTML (nbval compares it)
     assert len(html.encode()) < 1_000_000
+
+
+# Chapter 4: gradients of max and average pooling, and the softmax-pooling beta sweep.
+# Each 2 x 2 window of X_GRAD has one winner: 5 (top left), 7, 13 and 15 (bottom right).
+X_GRAD = np.array([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]], dtype=np.float32)
+MAX_GRAD = np.array([[0, 0, 0, 0], [0, 1, 0, 1], [0, 0, 0, 0], [0, 1, 0, 1]])
+AVG_GRAD = np.full((4, 4), 0.25)
+
+
+def test_gradient_figure_has_one_panel_per_map_with_titles():
+    fig = draw_gradients(X_GRAD, 2, {'max': MAX_GRAD, 'avg': AVG_GRAD})
+    assert len(fig.axes) == 3
+    titles = [[t.get_text() for t in ax.texts if t.get_gid() is None] for ax in fig.axes]
+    assert titles == [['input'], ['max'], ['avg']]
+    assert mcolors.to_hex(fig.get_facecolor()) == '#ffffff'
+
+
+def test_gradient_figure_shades_the_winners_and_the_nonzero_gradients():
+    items = drawn(draw_gradients(nd.array(X_GRAD), 2, {'max': nd.array(MAX_GRAD), 'avg': AVG_GRAD}))
+    winners = {(1, 1), (1, 3), (3, 1), (3, 3)}
+    for i in range(4):
+        for j in range(4):
+            assert items[f'input {i} {j}']['text'] == [str(4 * i + j)]
+            want = COLORS['window'] if (i, j) in winners else COLORS['input']
+            assert items[f'input {i} {j}']['fill'] == [want]
+            want = COLORS['result'] if (i, j) in winners else COLORS['output']
+            assert items[f'max {i} {j}']['fill'] == [want]
+            assert items[f'max {i} {j}']['text'] == ['1' if (i, j) in winners else '0']
+            assert items[f'avg {i} {j}']['text'] == ['0.25']
+            assert items[f'avg {i} {j}']['fill'] == [COLORS['result']]
+
+
+def test_gradient_figure_outlines_every_window_on_every_panel():
+    fig = draw_gradients(X_GRAD, 2, {'max': MAX_GRAD})
+    for ax, name in zip(fig.axes, ['input', 'max']):
+        outlines = {p.get_gid(): (p.get_x(), p.get_y(), p.get_width(), p.get_height())
+                    for p in ax.patches if 'window' in (p.get_gid() or '')}
+        # Cells start at x = 0.5 and y = -1 (a title line above); window (a, b) of a 2 x 2
+        # pooling with stride 2 has its lower-left corner at x = 0.5 + 2b, y = -1 - 2(a + 1).
+        assert outlines == {f'{name} window {a} {b}': (0.5 + 2 * b, -1 - 2 * (a + 1), 2, 2)
+                            for a in range(2) for b in range(2)}
+
+
+def test_gradient_figure_rectangular_windows():
+    # 2 x 3 input, 1 x 3 windows: the winners are 2 (row 0) and 5 (row 1).
+    items = drawn(draw_gradients(np.arange(6).reshape((2, 3)), (1, 3), {}))
+    shaded = {gid for gid, entry in items.items() if entry['fill'] == [COLORS['window']]}
+    assert shaded == {'input 0 2', 'input 1 2'}
+    assert {gid for gid in items if 'window' in gid} == {'input window 0 0', 'input window 1 0'}
+
+
+def lines(fig):
+    return {line.get_gid(): line for line in fig.axes[0].get_lines()}
+
+
+def test_beta_sweep_levels_are_the_average_and_the_maximum():
+    # Window (0, 1, 2, 5): average 8 / 4 = 2, maximum 5.
+    fig = plot_beta_sweep(np.array([[0.0, 1.0], [2.0, 5.0]]), [0.01, 1, 100])
+    drawn_lines = lines(fig)
+    assert set(drawn_lines['level average'].get_ydata()) == {2.0}
+    assert set(drawn_lines['level maximum'].get_ydata()) == {5.0}
+    labels = {t.get_gid(): t.get_text() for t in fig.axes[0].texts}
+    assert labels == {'label maximum': 'maximum 5', 'label average': 'average 2'}
+    assert fig.axes[0].get_xscale() == 'log'
+    assert mcolors.to_hex(fig.get_facecolor()) == '#ffffff'
+
+
+def test_beta_sweep_curves_go_from_the_average_to_the_maximum():
+    # Window (0, ln 3): beta = 1 gives softmax weights 1 : 3, so softmax pooling is
+    # 0.75 ln 3 and the smooth maximum ln((1 + 3) / 2) = ln 2. Tiny beta: the average
+    # ln(3) / 2; large beta: the maximum ln 3 (within 2 / (e beta) and ln(2) / beta).
+    b = math.log(3)
+    fig = plot_beta_sweep(np.array([[0.0, b]]), [1e-6, 1, 1e6])
+    drawn_lines = lines(fig)
+    softmax = drawn_lines['line softmax pooling']
+    smooth = drawn_lines['line smooth maximum']
+    assert list(softmax.get_xdata()) == [1e-6, 1, 1e6]
+    np.testing.assert_allclose(softmax.get_ydata(), [b / 2, 0.75 * b, b], atol=1e-6)
+    np.testing.assert_allclose(smooth.get_ydata(), [b / 2, math.log(2), b], atol=1e-6)

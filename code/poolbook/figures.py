@@ -17,6 +17,7 @@ import numpy as np
 
 from poolbook._checks import as_pair
 from poolbook.pooling import pool2d
+from poolbook.variants import smooth_max_pool, softmax_pool
 
 COLORS = {
     'input': '#cfe2f3',
@@ -187,6 +188,57 @@ def plot_timings(sizes, seconds, xlabel='input cells (H x W)'):
     ax.set_ylabel('seconds per call (median)')
     ax.grid(True, which='major', alpha=0.4)
     ax.legend(frameon=False)
+    plt.close(fig)
+    return fig
+
+
+def draw_gradients(X, pool_size, gradients):
+    """Draw the 2-D array X, each window's maximum shaded, beside the gradient maps in
+    `gradients` (name: array shaped like X) of pooling X with stride = window; every window
+    outlined, nonzero gradients darker."""
+    X = _numpy(X)
+    p_h, p_w = as_pair(pool_size, 'pool_size', 1)
+    top = pool2d(X, (p_h, p_w), strides=(p_h, p_w))
+    panels = {'input': X, **{name: _numpy(g) for name, g in gradients.items()}}
+    fig, axes = _figure(X.shape[1] + 1, X.shape[0] + 1, 1, len(panels))
+    for ax, (name, v) in zip(axes.ravel(), panels.items()):
+        if name == 'input':  # the winners: cells equal to their window's maximum
+            hot = [(i, j) for i, j in np.ndindex(v.shape) if i // p_h < top.shape[0]
+                   and j // p_w < top.shape[1] and v[i, j] == top[i // p_h, j // p_w]]
+            _draw_grid(ax, v, 0.5, -1, name, COLORS['input'], hot, COLORS['window'])
+        else:
+            hot = [tuple(ij) for ij in np.argwhere(v != 0)]
+            _draw_grid(ax, v, 0.5, -1, name, COLORS['output'], hot, COLORS['result'])
+        for a, b in np.ndindex(top.shape):
+            ax.add_patch(Rectangle((0.5 + b * p_w, -1 - (a + 1) * p_h), p_w, p_h, fill=False,
+                                   linewidth=3, edgecolor=COLORS['window_edge'],
+                                   gid=f'{name} window {a} {b}'))
+        ax.text(0.5 + X.shape[1] / 2, -0.45, name, ha='center', va='center', fontsize=12)
+    return fig
+
+
+def plot_beta_sweep(window, betas):
+    """Plot softmax pooling and the smooth maximum of one 2-D window against beta (log
+    axis), with the window's average and maximum as dashed levels."""
+    window = _numpy(window)
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100, facecolor='white')
+    for name, pool, color in (('softmax pooling', softmax_pool, COLORS['window_edge']),
+                              ('smooth maximum', smooth_max_pool, COLORS['line'])):
+        values = [pool(window, window.shape, beta).item() for beta in betas]
+        ax.plot(betas, values, color=color, linewidth=2.5, label=name, gid=f'line {name}')
+    for name, mode, below in (('maximum', 'max', False), ('average', 'avg', True)):
+        level = pool2d(window, window.shape, mode).item()
+        ax.axhline(level, color=COLORS['result'], linestyle='--', linewidth=2,
+                   gid=f'level {name}')
+        ax.annotate(f'{name} {_fmt(level)}', (betas[0], level), xytext=(2, -4 if below else 4),
+                    textcoords='offset points', va='top' if below else 'bottom', fontsize=11,
+                    color=COLORS['text'], gid=f'label {name}')
+    ax.set_xscale('log')
+    ax.margins(y=0.15)
+    ax.set_xlabel('beta')
+    ax.set_ylabel('pooled value of the window')
+    ax.legend(loc='center right', frameon=False)
+    fig.tight_layout()
     plt.close(fig)
     return fig
 

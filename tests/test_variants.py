@@ -1,0 +1,524 @@
+"""Chapter 4's pooling variants (poolbook.variants).
+
+Where the expected values come from: the exercises' own facts, MXNet's operators
+(nn.AvgPool2D, nn.MaxPool2D, nd.Pooling), a minimum computed directly with a loop, or small
+cases worked out by hand in the comments next to them; never the function's own output.
+
+* average pooling as a grouped convolution, against nn.AvgPool2D;
+* the operation-counting loop against the cost formula over a sweep, and both by hand;
+* minimum pooling against a direct minimum, integers at their extremes, ceil mode;
+* softmax pooling and the smooth maximum: beta = 0 is the average, large beta the maximum
+  (within bounds derived by hand), hand-computed windows, no overflow up to 1e4 x beta 100;
+* maximum pooling from convolutions and ReLUs against nn.MaxPool2D, and its size by hand;
+* bad arguments: the same errors as pool2d, clear messages for beta, input never changed.
+"""
+import math
+
+import numpy as np
+import pytest
+from mxnet import nd
+from mxnet.gluon import nn
+
+from poolbook.pooling import pool2d
+from poolbook.variants import (avg_pool_as_conv, count_pool_ops, max_pool_by_relu, min_pool,
+                               negated, pair_max_weights, pool_cost, relu_max_counts,
+                               relu_max_weights, smooth_max_pool, softmax_pool)
+
+TOL32 = dict(rtol=1e-5, atol=1e-6)  # float32 sums taken in another order
+
+
+def batch(shape, seed=0, scale=1.0):
+    """A seeded random float32 batch."""
+    return (scale * np.random.default_rng(seed).normal(size=shape)).astype(np.float32)
+
+
+def to_numpy(Y):
+    return Y.asnumpy() if isinstance(Y, nd.NDArray) else Y
+
+
+def mxnet_pool(X, window, strides, padding, mode, count_include_pad=True):
+    """nd.Pooling on a 4-D float array, as numpy."""
+    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)
+    return nd.Pooling(nd.array(X, dtype=X.dtype), kernel=pair(window), stride=pair(strides),
+                      pad=pair(padding), pool_type=mode,
+                      count_include_pad=count_include_pad).asnumpy()
+
+
+# (window, strides, padding) settings, square and not, overlapping and not.
+SETTINGS = [(2, 2, 0), (2, 1, 0), (3, 1, 1), (3, 2, 1), (3, 3, 0), ((2, 3), (2, 1), (1, 0)),
+            ((3, 1), (1, 2), (1, 0)), (1, 1, 0)]
+
+
+# ----------------------------------------------------------------------------------------
+# Exercise 1: average pooling as a convolution.
+
+@pytest.mark.parametrize('window, strides, padding', SETTINGS)
+def test_avg_pool_as_conv_equals_gluon_avg_pool(window, strides, padding):
+    X = batch((2, 3, 7, 8))
+    want = nn.AvgPool2D(window, strides, padding)(nd.array(X)).asnumpy()
+    got = avg_pool_as_conv(X, window, strides=strides, padding=padding)
+    assert isinstance(got, np.ndarray) and got.shape == want.shape
+    np.testing.assert_allclose(got, want, **TOL32)
+
+
+def test_avg_pool_as_conv_hand_computed_with_padding():
+    # X = [[1, 2], [3, 4]] padded by 1, 2 x 2 windows at stride 1: window sums
+    # [[1, 3, 2], [4, 10, 6], [3, 7, 4]], each divided by 4 (padding counts, as the default).
+    X = np.array([[[[1, 2], [3, 4]]]], dtype=np.float32)
+    got = avg_pool_as_conv(X, 2, padding=1)
+    np.testing.assert_allclose(got[0, 0], np.array([[1, 3, 2], [4, 10, 6], [3, 7, 4]]) / 4)
+
+
+def test_avg_pool_as_conv_keeps_channels_apart():
+    # Channel 1 holds huge numbers; if channels mixed, channel 0's output would show them.
+    X = batch((1, 2, 5, 5))
+    X[:, 1] += 1e6
+    got = avg_pool_as_conv(X, 2, strides=2)
+    alone = nn.AvgPool2D(2)(nd.array(X[:, :1])).asnumpy()
+    np.testing.assert_allclose(got[:, :1], alone, **TOL32)
+    assert np.all(np.abs(got[:, 0]) < 10)
+
+
+def test_avg_pool_as_conv_ndarray_in_ndarray_out_input_unchanged():
+    X = nd.array(batch((2, 2, 4, 4)))
+    before = X.asnumpy().copy()
+    Y = avg_pool_as_conv(X, 2, strides=2)
+    assert isinstance(Y, nd.NDArray)
+    np.testing.assert_array_equal(X.asnumpy(), before)
+    np.testing.assert_allclose(Y.asnumpy(), nn.AvgPool2D(2)(X).asnumpy(), **TOL32)
+
+
+def test_avg_pool_as_conv_integers_are_averaged_as_floats():
+    # 0..15 as one 4 x 4 image: 2 x 2 means at stride 2 are (0 + 1 + 4 + 5) / 4 = 2.5, ...
+    X = np.arange(16).reshape((1, 1, 4, 4))
+    np.testing.assert_allclose(avg_pool_as_conv(X, 2, strides=2)[0, 0], [[2.5, 4.5], [10.5, 12.5]])
+
+
+# ----------------------------------------------------------------------------------------
+# Exercise 2: counting operations.
+
+def test_count_hand_computed_max():
+    # (1, 4, 4), 2 x 2 windows, stride 2: 2 x 2 = 4 outputs, each 4 reads and 3 comparisons.
+    X = np.arange(16, dtype=np.float32).reshape((1, 4, 4))
+    Y, ops = count_pool_ops(X, 2, 'max', strides=2)
+    np.testing.assert_array_equal(Y, [[[5, 7], [13, 15]]])
+    want = {'comparisons': 12, 'additions': 0, 'divisions': 0, 'reads': 16, 'writes': 4}
+    assert ops == want
+    assert pool_cost((1, 4, 4), 2, 'max', strides=2) == want
+
+
+def test_count_hand_computed_avg_with_padding():
+    # (2, 5, 5), 3 x 3, padding 1, stride 2: floor((5 + 2 - 3) / 2) + 1 = 3 per axis, so
+    # 2 * 3 * 3 = 18 outputs, each 9 reads, 8 additions and 1 division.
+    want = {'comparisons': 0, 'additions': 144, 'divisions': 18, 'reads': 162, 'writes': 18}
+    assert pool_cost((2, 5, 5), 3, 'avg', strides=2, padding=1) == want
+    _, ops = count_pool_ops(batch((2, 5, 5)), 3, 'avg', strides=2, padding=1)
+    assert ops == want
+
+
+def test_cost_of_the_typical_layer():
+    # (64, 56, 56), 3 x 3, stride 2, padding 1: floor((56 + 2 - 3) / 2) + 1 = 28 per axis;
+    # 64 * 28 * 28 = 50176 outputs, 8 comparisons each = 401408, 9 reads each = 451584.
+    cost = pool_cost((64, 56, 56), 3, strides=2, padding=1)
+    assert cost == {'comparisons': 401408, 'additions': 0, 'divisions': 0,
+                    'reads': 451584, 'writes': 50176}
+
+
+def test_loop_counts_equal_the_formula_and_the_loop_pools_like_mxnet():
+    rng = np.random.default_rng(1)
+    checked = 0
+    for c in (1, 2):
+        for h in (1, 3, 4, 6):
+            for w in (2, 5):
+                for k in ((1, 1), (2, 2), (3, 2), (1, 3)):
+                    for s in ((1, 1), (2, 1), (3, 2)):
+                        for p in {(0, 0), (k[0] - 1, 0), (0, k[1] - 1)}:
+                            if k[0] > h + 2 * p[0] or k[1] > w + 2 * p[1]:
+                                continue
+                            for mode in ('max', 'avg'):
+                                X = rng.normal(size=(c, h, w)).astype(np.float32)
+                                Y, ops = count_pool_ops(X, k, mode, strides=s, padding=p)
+                                assert ops == pool_cost((c, h, w), k, mode, strides=s,
+                                                        padding=p), (c, h, w, k, s, p, mode)
+                                want = mxnet_pool(X[None], k, s, p, mode)[0]
+                                np.testing.assert_allclose(Y, want, **TOL32)
+                                checked += 1
+    assert checked > 300
+
+
+def test_count_accepts_an_ndarray_and_leaves_it_unchanged():
+    X = nd.array(batch((1, 3, 3)))
+    before = X.asnumpy().copy()
+    Y, ops = count_pool_ops(X, 3, 'max')
+    assert ops['comparisons'] == 8 and Y[0, 0, 0] == before.max()
+    np.testing.assert_array_equal(X.asnumpy(), before)
+
+
+@pytest.mark.parametrize('shape, error, words', [
+    ((3, 4), ValueError, 'shape must be (C, H, W)'),
+    ((1, 0, 4), ValueError, 'positive'),
+    ((1, 2.0, 3), TypeError, 'ints'),
+    ((1, True, 3), TypeError, 'ints'),
+    ('abc', ValueError, 'shape must be'),
+    ((1, 2, 2), ValueError, 'does not fit'),  # a 3 x 3 window in a 2 x 2 input
+])
+def test_pool_cost_refuses_bad_shapes(shape, error, words):
+    with pytest.raises(error) as info:
+        pool_cost(shape, 3)
+    assert words in str(info.value)
+
+
+# ----------------------------------------------------------------------------------------
+# Exercise 4: minimum pooling.
+
+def direct_min(X, window, strides, padding):
+    """The minimum of every window of the 2-D array X, padding = +inf, one window at a time."""
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = window, strides, padding
+    P = np.full((X.shape[0] + 2 * p_h, X.shape[1] + 2 * p_w), np.inf)
+    P[p_h: p_h + X.shape[0], p_w: p_w + X.shape[1]] = X
+    rows = range(0, P.shape[0] - k_h + 1, s_h)
+    cols = range(0, P.shape[1] - k_w + 1, s_w)
+    return np.array([[P[i: i + k_h, j: j + k_w].min() for j in cols] for i in rows])
+
+
+@pytest.mark.parametrize('window, strides, padding',
+                         [((2, 2), (1, 1), (0, 0)), ((2, 2), (2, 2), (0, 0)),
+                          ((3, 3), (2, 2), (1, 1)), ((2, 3), (1, 2), (1, 2))])
+def test_min_pool_equals_a_direct_minimum(window, strides, padding):
+    X = batch((2, 3, 6, 7), seed=2)
+    got = min_pool(X, window, strides=strides, padding=padding)
+    for n in range(2):
+        for c in range(3):
+            np.testing.assert_array_equal(got[n, c], direct_min(X[n, c], window, strides, padding))
+
+
+def test_min_pool_hand_computed():
+    # 0..8 as a 3 x 3 image, 2 x 2 windows at stride 1: minima 0, 1, 3, 4.
+    X = np.arange(9, dtype=np.float32).reshape((3, 3))
+    np.testing.assert_array_equal(min_pool(X, 2), [[0, 1], [3, 4]])
+    # Ceil mode, stride 2: windows {0, 1, 3, 4}, {2, 5}, {6, 7}, {8}.
+    np.testing.assert_array_equal(min_pool(X, 2, strides=2, ceil_mode=True), [[0, 2], [6, 8]])
+
+
+@pytest.mark.parametrize('values, dtype, expected', [
+    # -(-128) does not fit in an int8: plain negation would make -128 the largest.
+    ([[-128, 5], [7, 127]], np.int8, -128),
+    ([[200, 0], [255, 3]], np.uint8, 0),  # -x wraps around for unsigned integers
+    ([[-2**63, 0], [2**63 - 1, 1]], np.int64, -2**63),
+])
+def test_min_pool_integers_at_their_extremes(values, dtype, expected):
+    X = np.array(values, dtype=dtype)
+    Y = min_pool(X, 2)
+    assert Y.dtype == dtype and Y[0, 0] == expected
+
+
+def test_negated_reverses_order():
+    x = np.array([-128, -1, 0, 1, 127], dtype=np.int8)
+    assert list(negated(x)) == [127, 0, -1, -2, -128]
+    np.testing.assert_array_equal(negated(np.array([1.5, -2.0])), [-1.5, 2.0])
+
+
+def test_min_pool_ndarray_in_ndarray_out_input_unchanged():
+    X = nd.array(batch((1, 2, 4, 4), seed=3))
+    before = X.asnumpy().copy()
+    Y = min_pool(X, 2, strides=2)
+    assert isinstance(Y, nd.NDArray)
+    np.testing.assert_array_equal(X.asnumpy(), before)
+    np.testing.assert_array_equal(Y.asnumpy()[0, 1], direct_min(before[0, 1], (2, 2), (2, 2), (0, 0)))
+
+
+# ----------------------------------------------------------------------------------------
+# Exercise 5: softmax pooling and the smooth maximum.
+
+POOLS = [softmax_pool, smooth_max_pool]
+
+
+@pytest.mark.parametrize('pool', POOLS)
+@pytest.mark.parametrize('window, strides', [(2, 2), (3, 1), ((2, 3), (1, 2))])
+def test_beta_zero_is_average_pooling(pool, window, strides):
+    X = batch((2, 3, 6, 7), seed=4)
+    got = pool(X, window, 0, strides=strides)
+    np.testing.assert_allclose(got, mxnet_pool(X, window, strides, 0, 'avg'), **TOL32)
+
+
+@pytest.mark.parametrize('pool', POOLS)
+def test_beta_zero_with_padding_averages_the_real_cells_only(pool):
+    X = batch((1, 2, 5, 5), seed=5)
+    got = pool(X, 3, 0, strides=2, padding=1)
+    want = mxnet_pool(X, 3, 2, 1, 'avg', count_include_pad=False)
+    np.testing.assert_allclose(got, want, **TOL32)
+
+
+@pytest.mark.parametrize('beta', [10, 100, 1000, 1e5])
+def test_large_beta_softmax_pool_is_within_its_bound_of_max_pooling(beta):
+    # The weights are w_i = e^(-beta d_i) / sum, d_i = max - x_i >= 0, the sum >= 1, so
+    # max - softmax = sum_i w_i d_i <= sum_i d_i e^(-beta d_i) <= k / (e beta),
+    # because d e^(-beta d) is at most 1 / (e beta) (its maximum, at d = 1 / beta).
+    X = batch((2, 3, 6, 6), seed=6)
+    got = softmax_pool(X, 3, beta, strides=1, padding=1)
+    top = mxnet_pool(X, 3, 1, 1, 'max')
+    assert np.all(got <= top + 1e-6)
+    assert np.all(top - got <= 9 / (math.e * beta) + 1e-6)
+
+
+@pytest.mark.parametrize('beta', [0.01, 1, 10, 100, 1e4])
+def test_smooth_max_lies_between_average_and_maximum(beta):
+    # mean(e^(beta x)) <= e^(beta max), so smooth max <= max; it is >= e^(beta max) / k, so
+    # smooth max >= max - log(k) / beta; and by Jensen (exp is convex) it is >= the mean.
+    X = batch((1, 2, 6, 6), seed=7)
+    got = smooth_max_pool(X, 3, beta)
+    top = mxnet_pool(X, 3, 1, 0, 'max')
+    avg = mxnet_pool(X, 3, 1, 0, 'avg')
+    assert np.all(got <= top + 1e-6)
+    assert np.all(got >= top - math.log(9) / beta - 1e-6)
+    assert np.all(got >= avg - 1e-6)
+
+
+def test_hand_computed_window():
+    # Window (0, 1), beta = ln 3: softmax weights 1 : 3, so softmax pooling gives
+    # (0 * 1 + 1 * 3) / 4 = 0.75, and the smooth maximum (1 / ln 3) ln((1 + 3) / 2) = ln 2 / ln 3.
+    X = np.array([[0.0, 1.0]])
+    beta = math.log(3)
+    np.testing.assert_allclose(softmax_pool(X, (1, 2), beta), [[0.75]], rtol=1e-12)
+    np.testing.assert_allclose(smooth_max_pool(X, (1, 2), beta), [[math.log(2) / math.log(3)]],
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize('offset', [1e4, -1e4])
+def test_no_overflow_for_large_inputs_and_beta(offset):
+    # The same window (0, ln(3) / 100) shifted by +-1e4, beta = 100: exp(100 * 1e4) would
+    # overflow, but the weights are still 1 : 3, so the result is offset + 0.75 ln(3) / 100,
+    # and the smooth maximum offset + ln(2) / 100, as in the hand-computed window above.
+    d = math.log(3) / 100
+    X = np.array([[offset, offset + d]])
+    np.testing.assert_allclose(softmax_pool(X, (1, 2), 100), [[offset + 0.75 * d]], rtol=1e-12)
+    np.testing.assert_allclose(smooth_max_pool(X, (1, 2), 100), [[offset + math.log(2) / 100]],
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize('pool', POOLS)
+@pytest.mark.parametrize('beta', [1, 10, 100])
+def test_no_overflow_over_a_random_batch_up_to_1e4(pool, beta):
+    X = np.random.default_rng(8).uniform(-1e4, 1e4, size=(2, 3, 7, 7))
+    with np.errstate(over='raise', invalid='raise', divide='raise'):  # (underflow to 0 is fine)
+        got = pool(X, 3, beta, strides=2, padding=1)
+    top = mxnet_pool(X, 3, 2, 1, 'max')
+    assert np.all(np.isfinite(got))
+    assert np.all(got <= top + 1e-9 * np.abs(top))  # never above the maximum
+    # Bounds as above: softmax within 9 / (e beta), smooth max within log(9) / beta.
+    bound = 9 / (math.e * beta) if pool is softmax_pool else math.log(9) / beta
+    np.testing.assert_allclose(got, top, atol=bound, rtol=1e-6)
+
+
+@pytest.mark.parametrize('pool', POOLS)
+def test_padding_never_takes_part(pool):
+    # All cells negative, padding 1: a padding cell counted as 0 would win (or pull up) every
+    # border window; with large beta the result must be the maximum of the real cells.
+    X = -np.abs(batch((1, 1, 4, 4), seed=9)) - 1
+    got = pool(X, 3, 1e6, strides=1, padding=1)
+    np.testing.assert_allclose(got, mxnet_pool(X, 3, 1, 1, 'max'), atol=1e-4)
+    assert np.all(got < -1 + 1e-4)
+
+
+@pytest.mark.parametrize('pool', POOLS)
+def test_kinds_and_dtypes(pool):
+    X32 = batch((1, 1, 4, 4))
+    assert pool(X32, 2, 1.0).dtype == np.float32
+    assert pool(np.arange(16).reshape((4, 4)), 2, 1.0).dtype == np.float64
+    Xnd = nd.array(X32)
+    Y = pool(Xnd, 2, 1.0)
+    assert isinstance(Y, nd.NDArray) and Y.dtype == np.float32
+    np.testing.assert_allclose(Y.asnumpy(), pool(X32, 2, 1.0))
+
+
+# ----------------------------------------------------------------------------------------
+# Exercise 6: maximum pooling from convolutions and ReLUs.
+
+def test_pair_max_weights_by_hand():
+    # One pair (a, b): channels a, -a, b - a; then relu(a) - relu(-a) + relu(b - a).
+    E, F = pair_max_weights(2)
+    np.testing.assert_array_equal(E, [[1, 0], [-1, 0], [-1, 1]])
+    np.testing.assert_array_equal(F, [[1, -1, 1]])
+    # Three values: the pair (a, b) as above, then c passes through as relu(c) - relu(-c).
+    E, F = pair_max_weights(3)
+    np.testing.assert_array_equal(E, [[1, 0, 0], [-1, 0, 0], [-1, 1, 0], [0, 0, 1], [0, 0, -1]])
+    np.testing.assert_array_equal(F, [[1, -1, 1, 0, 0], [0, 0, 0, 1, -1]])
+
+
+@pytest.mark.parametrize('m', [1, 2, 3, 4, 5, 9])
+def test_one_relu_layer_takes_pairwise_maxima(m):
+    v = np.random.default_rng(m).normal(size=m)
+    E, F = pair_max_weights(m)
+    want = [max(v[t: t + 2]) for t in range(0, m, 2)]
+    np.testing.assert_allclose(F @ np.maximum(E @ v, 0), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize('window, counts', [
+    (1, dict(cells=1, relu_layers=0, convolutions=1, widest=1)),
+    # 4 cells -> 2 -> 1: two ReLU layers; the first has 3 channels per pair, 2 pairs.
+    (2, dict(cells=4, relu_layers=2, convolutions=3, widest=6)),
+    # 9 cells -> 5 -> 3 -> 2 -> 1: four ReLU layers; the first: 4 pairs * 3 + 2 for the 9th.
+    (3, dict(cells=9, relu_layers=4, convolutions=5, widest=14)),
+    # 6 cells -> 3 -> 2 -> 1: three ReLU layers; the first: 3 pairs * 3.
+    ((2, 3), dict(cells=6, relu_layers=3, convolutions=4, widest=9)),
+])
+def test_relu_max_counts_by_hand(window, counts):
+    assert relu_max_counts(window) == counts
+    assert len(relu_max_weights(window)) == counts['convolutions']
+
+
+def test_relu_max_weights_compute_the_maximum_of_a_window():
+    v = np.random.default_rng(10).normal(size=9)
+    h = v
+    for n, W in enumerate(relu_max_weights(3)):
+        h = W @ (np.maximum(h, 0) if n else h)
+    np.testing.assert_allclose(h, [v.max()], rtol=1e-12)
+
+
+@pytest.mark.parametrize('window, strides', [(2, 2), (2, 1), (3, 1), (3, 3), (3, 2),
+                                             ((2, 3), (1, 2)), (1, 1)])
+def test_max_pool_by_relu_equals_gluon_max_pool(window, strides):
+    X = batch((2, 3, 8, 9), seed=11)
+    want = nn.MaxPool2D(window, strides)(nd.array(X)).asnumpy()
+    got = max_pool_by_relu(X, window, strides=strides)
+    assert isinstance(got, np.ndarray) and got.shape == want.shape
+    np.testing.assert_allclose(got, want, **TOL32)
+
+
+def test_max_pool_by_relu_all_negative_and_ndarray():
+    X = nd.array(-np.abs(batch((1, 2, 4, 4), seed=12)) - 5)
+    before = X.asnumpy().copy()
+    Y = max_pool_by_relu(X, 2, strides=2)
+    assert isinstance(Y, nd.NDArray)
+    np.testing.assert_array_equal(X.asnumpy(), before)
+    np.testing.assert_allclose(Y.asnumpy(), nn.MaxPool2D(2)(X).asnumpy(), **TOL32)
+
+
+# ----------------------------------------------------------------------------------------
+# Bad arguments: the same errors as pool2d, clear ones for beta; the input never changes.
+
+X4 = batch((1, 2, 4, 4), seed=13)
+BAD_POOL_ARGS = [
+    dict(pool_size=(0, 2)),
+    dict(pool_size=2.0),
+    dict(pool_size=(1, 2, 3)),
+    dict(pool_size=5),              # larger than the input
+    dict(pool_size=2, strides=0),
+    dict(pool_size=2, strides=(1.5, 1)),
+    dict(pool_size=2, padding=2),   # padding as large as the window
+    dict(pool_size=2, padding=-1),
+]
+WITH_PADDING = [
+    lambda X, **kw: avg_pool_as_conv(X, **kw),
+    lambda X, **kw: min_pool(X, **kw),
+    lambda X, **kw: softmax_pool(X, **kw),
+    lambda X, **kw: smooth_max_pool(X, **kw),
+    lambda X, **kw: count_pool_ops(X[0], **kw),
+]
+
+
+def pool2d_error(X, kwargs):
+    with pytest.raises((ValueError, TypeError)) as info:
+        pool2d(X, **kwargs)
+    return info.type, str(info.value)
+
+
+@pytest.mark.parametrize('kwargs', BAD_POOL_ARGS, ids=[str(k) for k in BAD_POOL_ARGS])
+@pytest.mark.parametrize('index', range(len(WITH_PADDING)))
+def test_bad_pool_args_raise_what_pool2d_raises(index, kwargs):
+    X = X4.copy()
+    X_in = X[0] if index == 4 else X
+    want = pool2d_error(X_in, kwargs)
+    with pytest.raises((ValueError, TypeError)) as info:
+        WITH_PADDING[index](X, **kwargs)
+    assert (info.type, str(info.value)) == want
+    np.testing.assert_array_equal(X, X4)
+
+
+@pytest.mark.parametrize('kwargs', [k for k in BAD_POOL_ARGS if 'padding' not in k],
+                         ids=[str(k) for k in BAD_POOL_ARGS if 'padding' not in k])
+def test_max_pool_by_relu_bad_args_raise_what_pool2d_raises(kwargs):
+    X = X4.copy()
+    with pytest.raises((ValueError, TypeError)) as info:
+        max_pool_by_relu(X, **kwargs)
+    assert (info.type, str(info.value)) == pool2d_error(X, kwargs)
+    np.testing.assert_array_equal(X, X4)
+
+
+def test_max_pool_by_relu_takes_no_padding():
+    # A convolution pads with zeros, which could win a maximum: the function has no padding.
+    with pytest.raises(TypeError, match='padding'):
+        max_pool_by_relu(X4, 2, padding=1)
+
+
+@pytest.mark.parametrize('function', [avg_pool_as_conv, max_pool_by_relu])
+@pytest.mark.parametrize('X', [X4[0], X4[0, 0]], ids=['3-D', '2-D'])
+def test_convolution_variants_need_4d_input(function, X):
+    with pytest.raises(ValueError, match=r'X must have shape \(N, C, H, W\)'):
+        function(X, 2)
+
+
+def test_count_pool_ops_needs_3d_input():
+    with pytest.raises(ValueError, match=r'X must have shape \(C, H, W\)'):
+        count_pool_ops(X4, 2)
+
+
+@pytest.mark.parametrize('function', [min_pool, softmax_pool, smooth_max_pool, avg_pool_as_conv])
+@pytest.mark.parametrize('bad, error, words', [
+    ([[1.0, 2.0], [3.0, 4.0]], TypeError, 'X must be a numpy array or an mx.nd.NDArray'),
+    (np.zeros((1, 1, 0, 3)), ValueError, 'empty axis'),
+    (np.ones((1, 1, 2, 2), dtype=complex), TypeError, 'real numbers'),
+])
+def test_bad_inputs_are_refused(function, bad, error, words):
+    with pytest.raises(error, match=words):
+        function(bad, 1)
+
+
+@pytest.mark.parametrize('pool', POOLS)
+@pytest.mark.parametrize('beta, error, words', [
+    (-1, ValueError, 'beta must be a finite number at least 0, got -1'),
+    (-1e-9, ValueError, 'at least 0'),
+    (float('nan'), ValueError, 'got nan'),
+    (float('inf'), ValueError, 'got inf'),
+    ('1', TypeError, "beta must be a real number, got '1' of type str"),
+    (None, TypeError, 'got None of type NoneType'),
+    (True, TypeError, 'got True of type bool'),
+    (1j, TypeError, 'of type complex'),
+    (np.array([1.0]), TypeError, 'of type ndarray'),
+])
+def test_bad_beta_is_refused_and_the_input_unchanged(pool, beta, error, words):
+    X = X4.copy()
+    with pytest.raises(error) as info:
+        pool(X, 2, beta)
+    assert words in str(info.value)
+    np.testing.assert_array_equal(X, X4)
+
+
+@pytest.mark.parametrize('beta', [0, 2, np.float32(0.5), np.int64(3)])
+def test_numpy_and_int_betas_are_accepted(beta):
+    assert np.all(np.isfinite(softmax_pool(X4, 2, beta)))
+
+
+@pytest.mark.parametrize('pool', POOLS)
+@pytest.mark.parametrize('value', [np.inf, -np.inf, np.nan])
+def test_non_finite_input_is_refused(pool, value):
+    X = X4.copy()
+    X[0, 0, 1, 1] = value
+    kept = X.copy()
+    with pytest.raises(ValueError, match='X must hold finite numbers, got 1 infinite or NaN'):
+        pool(X, 2, 1.0)
+    np.testing.assert_array_equal(X, kept)
+
+
+@pytest.mark.parametrize('function, args', [
+    (avg_pool_as_conv, (2,)), (min_pool, (2,)), (softmax_pool, (2, 3.0)),
+    (smooth_max_pool, (2, 3.0)), (max_pool_by_relu, (2,)),
+])
+def test_good_calls_leave_the_input_unchanged(function, args):
+    X = X4.copy()
+    Xnd = nd.array(X)
+    function(X, *args, strides=2)
+    function(Xnd, *args, strides=2)
+    np.testing.assert_array_equal(X, X4)
+    np.testing.assert_array_equal(Xnd.asnumpy(), X4)
+
