@@ -63,7 +63,7 @@ def row(name, shape, k, s, p, mode, bandwidth, rng):
     return (f"| {name} {shape} k={k} s={s} p={p} | {mode} | {ms(times['pool2d'])} | "
             f"{ms(times['mxnet'])} | {ms(times['offsets'])} | "
             f"{times['pool2d'] / times['mxnet']:.2f} | {times['pool2d'] / bound:.1f} | "
-            f"{peak / 2**20:.2f} / {budget / 2**20:.2f} |")
+            f"{peak / 1024:,.1f} / {budget / 1024:,.1f} |")
 
 
 def ms(seconds):
@@ -76,7 +76,7 @@ def main():
     bandwidth = copy_bandwidth()
     print(f'\n### MXNet kernel: {kernel}; measured copy bandwidth {bandwidth / 1e9:.1f} GB/s\n')
     print('| input | mode | pool2d ms | mx.nd.Pooling ms | offsets ms | pool2d / MXNet '
-          '| pool2d / bandwidth bound | peak extra MiB / budget MiB |')
+          '| pool2d / bandwidth bound | peak extra KiB / budget KiB |')
     print('|---|---|---|---|---|---|---|---|')
     for case in CASES:
         for mode in ('max', 'avg'):
