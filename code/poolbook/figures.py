@@ -113,6 +113,36 @@ def _pairs(pool_size, strides, padding):
             as_pair(padding, 'padding', 0))
 
 
+def _draw_step(ax, X, Y, window, strides, padding, mode, position, y0, done=None,
+               channel=None):
+    """One step of pooling the 2-D X into Y, with its top at y0: the padded input with the
+    window at output `position`, an arrow, the output (only its first `done` cells, in
+    reading order, written when `done` is given), titles above and the arithmetic below."""
+    in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
+    out_x = in_w + 2                                # the output starts 2 cells right of the input
+    inside = _draw_padded_input(ax, X, 0, y0, window, strides, padding, position)
+    tag = '' if channel is None else f' {channel}'
+    for n, (i, j) in enumerate(np.ndindex(*Y.shape)):
+        color = COLORS['result'] if (i, j) == tuple(position) else COLORS['output']
+        _cell(ax, out_x + j, y0 - i, f'output{tag} {i} {j}', color,
+              _fmt(Y[i, j]) if done is None or n < done else '')
+    mid = y0 - in_h / 2
+    ax.add_patch(FancyArrowPatch((in_w + 0.25, mid), (out_x - 0.25, mid), arrowstyle='-|>',
+                                 mutation_scale=18, color=COLORS['line']))
+    prefix = '' if channel is None else f'channel {channel}: '
+    ax.text(in_w / 2, y0 + 0.35, prefix + 'input', ha='center', fontsize=12)
+    ax.text(out_x + Y.shape[1] / 2, y0 + 0.35, prefix + 'output', ha='center', fontsize=12)
+    ax.text(0, y0 - max(in_h, Y.shape[0]) - 0.7,
+            _equation(mode, inside, window[0] * window[1], Y[tuple(position)]),
+            ha='left', va='center', fontsize=13, color=COLORS['text'], gid=f'equation{tag}')
+
+
+def _step_size(X_hw, Y_hw, padding):
+    """Width and height, in cells, of one step drawn by _draw_step."""
+    in_h, in_w = X_hw[0] + 2 * padding[0], X_hw[1] + 2 * padding[1]
+    return in_w + 2 + Y_hw[1], max(in_h, Y_hw[0]) + 2.4  # title line, grids, equation line
+
+
 def draw_pooling(X, pool_size, mode='max', *, strides=1, padding=0, position=(0, 0)):
     """Draw one step of pooling X, shaped (H, W) or (C, H, W): the (padded) input with the
     window at output `position`, the output it fills, and the arithmetic; a row per channel."""
@@ -120,27 +150,11 @@ def draw_pooling(X, pool_size, mode='max', *, strides=1, padding=0, position=(0,
     X3 = X[None] if X.ndim == 2 else X
     window, strides, padding = _pairs(pool_size, strides, padding)
     Y3 = pool2d(X3, window, mode, strides=strides, padding=padding)
-    in_h, in_w = X3.shape[1] + 2 * padding[0], X3.shape[2] + 2 * padding[1]
-    out_x = in_w + 2                                # the output starts 2 cells right of the input
-    row_h = max(in_h, Y3.shape[1]) + 2.4            # title line, grids, equation line
-    fig, axes = _figure(out_x + Y3.shape[2], row_h * X3.shape[0])
-    ax = axes[0, 0]
+    width, row_h = _step_size(X3.shape[1:], Y3.shape[1:], padding)
+    fig, axes = _figure(width, row_h * X3.shape[0])
     for c in range(X3.shape[0]):
-        one = X3.shape[0] == 1
-        y0 = -c * row_h - 0.8                       # top of this channel's grids
-        inside = _draw_padded_input(ax, X3[c], 0, y0, window, strides, padding, position)
-        _draw_grid(ax, Y3[c], out_x, y0, 'output' if one else f'output {c}',
-                   COLORS['output'], [tuple(position)], COLORS['result'])
-        mid = y0 - in_h / 2
-        ax.add_patch(FancyArrowPatch((in_w + 0.25, mid), (out_x - 0.25, mid), arrowstyle='-|>',
-                                     mutation_scale=18, color=COLORS['line']))
-        prefix = '' if one else f'channel {c}: '
-        ax.text(in_w / 2, y0 + 0.35, prefix + 'input', ha='center', fontsize=12)
-        ax.text(out_x + Y3.shape[2] / 2, y0 + 0.35, prefix + 'output', ha='center', fontsize=12)
-        ax.text(0, y0 - max(in_h, Y3.shape[1]) - 0.7,
-                _equation(mode, inside, window[0] * window[1], Y3[c][tuple(position)]),
-                ha='left', va='center', fontsize=13, color=COLORS['text'],
-                gid='equation' if one else f'equation {c}')
+        _draw_step(axes[0, 0], X3[c], Y3[c], window, strides, padding, mode, position,
+                   y0=-c * row_h - 0.8, channel=None if X3.shape[0] == 1 else c)
     return fig
 
 
@@ -269,29 +283,16 @@ def animate_pooling(X, pool_size, mode='max', *, strides=1, padding=0):
     X = _numpy(X)
     window, strides, padding = _pairs(pool_size, strides, padding)
     Y = pool2d(X, window, mode, strides=strides, padding=padding)
-    in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
-    out_x = in_w + 2
-    width, height = out_x + Y.shape[1], max(in_h, Y.shape[0]) + 2.4
+    width, height = _step_size(X.shape, Y.shape, padding)
     fig, axes = _figure(width, height)
     ax = axes[0, 0]
     positions = list(np.ndindex(*Y.shape))
 
-    def draw(step):
+    def draw(step):  # frame `step`: the window at output `step`, outputs so far written
         ax.clear()
         _frame(ax, width, height)
-        position = positions[step]
-        inside = _draw_padded_input(ax, X, 0, -0.8, window, strides, padding, position)
-        for n, (i, j) in enumerate(positions):  # outputs computed so far carry their value
-            color = COLORS['result'] if n == step else COLORS['output']
-            _cell(ax, out_x + j, -0.8 - i, f'output {i} {j}', color,
-                  _fmt(Y[i, j]) if n <= step else '')
-        ax.add_patch(FancyArrowPatch((in_w + 0.25, -0.8 - in_h / 2), (out_x - 0.25, -0.8 - in_h / 2),
-                                     arrowstyle='-|>', mutation_scale=18, color=COLORS['line']))
-        ax.text(in_w / 2, -0.45, 'input', ha='center', fontsize=12)
-        ax.text(out_x + Y.shape[1] / 2, -0.45, 'output', ha='center', fontsize=12)
-        ax.text(0, -0.8 - max(in_h, Y.shape[0]) - 0.7,
-                _equation(mode, inside, window[0] * window[1], Y[position]),
-                ha='left', va='center', fontsize=13, color=COLORS['text'], gid='equation')
+        _draw_step(ax, X, Y, window, strides, padding, mode, positions[step], y0=-0.8,
+                   done=step + 1)
 
     animation = FuncAnimation(fig, draw, frames=len(positions), interval=1200)
     return HTML(_offline_player(animation.to_jshtml(default_mode='loop')))
