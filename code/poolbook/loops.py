@@ -7,6 +7,7 @@ import numpy as np
 from mxnet import nd
 
 from poolbook._checks import check_pool2d_args, check_pool_args, check_strided_args
+from poolbook.pooling import output_size
 
 
 def pool2d(X, pool_size, mode='max'):
@@ -60,7 +61,7 @@ def pool2d_offsets(X, pool_size, mode='max', strides=1, padding=0):
     (p_h, p_w), (s_h, s_w), (pad_h, pad_w) = check_pool_args(X, pool_size, mode,
                                                              strides, padding)
     n_h, n_w = X.shape[-2:]
-    out_h, out_w = (n_h + 2 * pad_h - p_h) // s_h + 1, (n_w + 2 * pad_w - p_w) // s_w + 1
+    out_h, out_w = output_size(n_h, p_h, s_h, pad_h), output_size(n_w, p_w, s_w, pad_w)
     fill = -np.inf if mode == 'max' else 0
     P = np.full(X.shape[:-2] + (n_h + 2 * pad_h, n_w + 2 * pad_w), fill, dtype=np.float32)
     P[..., pad_h: pad_h + n_h, pad_w: pad_w + n_w] = X
