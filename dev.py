@@ -4,10 +4,15 @@ matches requirements.txt (creating or updating it when not), then runs inside it
 
     python3 dev.py book                 build the HTML book into _build/html
     python3 dev.py test [PYTEST ARGS]   run the whole test suite (what CI runs)
+    python3 dev.py test --quick [ARGS]  unit tests and static book checks only (seconds):
+                                        no notebook re-execution, book build or browser
     python3 dev.py execute NOTEBOOK...  re-run notebooks in a fresh kernel, save outputs
-    python3 dev.py bench                the speed benchmark against MXNet (not a test)
+    python3 dev.py sync [NOTEBOOK...]   rewrite every `shows:` cell from the package
+                                        source and re-execute the notebooks it changed
+    python3 dev.py bench                every benchmark in bench/, in turn (not a test)
 
-Standard library only, so that it runs on a machine with nothing but Python 3.11.
+Standard library only at the top level, so that it runs on a machine with nothing but
+Python 3.11; the commands themselves run inside .venv and may import what it holds.
 """
 import hashlib
 import os
@@ -20,17 +25,20 @@ ROOT = pathlib.Path(__file__).resolve().parent
 VENV = ROOT / '.venv'
 VENV_PYTHON = VENV / 'bin' / 'python'
 STAMP = VENV / '.installed-requirements'
-SUPPORTED = ((3, 9), (3, 11))  # jupyter-book 1.0 needs 3.9; numpy 1.23 stops at 3.11
+# The one supported Python, as in pyproject.toml, runtime.txt and the README: MXNet 1.9.1
+# needs numpy < 1.24, which has no wheels for Python 3.12 or later, and requirements.txt
+# pins every package (jupyter-book and the rest) for this version.
+SUPPORTED = (3, 11)
 
 
 def check_python():
     """Stop at once, with the fix, under a Python the pinned environment cannot use."""
     version = sys.version_info[:2]
-    if not SUPPORTED[0] <= version <= SUPPORTED[1]:
+    if version != SUPPORTED:
         sys.exit(f"dev.py: this is Python {version[0]}.{version[1]}, but the book needs "
-                 f"Python 3.9 to 3.11 (MXNet 1.9.1 needs numpy < 1.24, which has no wheels "
-                 f"for 3.12 or later). Install Python 3.11 and run: python3.11 dev.py "
-                 f"{' '.join(sys.argv[1:])}")
+                 f"Python 3.11 (MXNet 1.9.1 needs numpy < 1.24, which has no wheels for "
+                 f"3.12 or later; requirements.txt is pinned for 3.11). Install Python 3.11 "
+                 f"and run: python3.11 dev.py {' '.join(sys.argv[1:])}")
 
 
 def wanted_stamp():
@@ -57,18 +65,37 @@ def in_venv():
     return pathlib.Path(sys.prefix).resolve() == VENV.resolve()
 
 
+BUILD_LOG = ROOT / '_build' / 'sphinx-warnings.log'
+
+
 def build_book():
     """Build the HTML book from the stored notebook outputs; any Sphinx warning fails it.
-    Starts from an empty _build/html, so no page of an earlier build survives."""
+    Starts from an empty _build/html, so no page of an earlier build survives. Sphinx's
+    warnings (all the build writes to stderr) also go to _build/sphinx-warnings.log, which
+    the tests read: that file holds the build's messages alone, not pip's."""
     for stale in ('html', '.doctrees', 'jupyter_execute'):
         shutil.rmtree(ROOT / '_build' / stale, ignore_errors=True)
+    BUILD_LOG.parent.mkdir(exist_ok=True)
     jb = VENV / 'bin' / 'jupyter-book'
-    return subprocess.run([str(jb), 'build', str(ROOT), '--all', '-W', '--keep-going'],
-                          cwd=ROOT).returncode
+    with subprocess.Popen([str(jb), 'build', str(ROOT), '--all', '-W', '--keep-going'],
+                          cwd=ROOT, stderr=subprocess.PIPE, text=True) as build, \
+            open(BUILD_LOG, 'w') as log:
+        for line in build.stderr:
+            sys.stderr.write(line)
+            log.write(line)
+    return build.returncode
+
+
+# Tests that need the built book or a browser carry these markers (tests/conftest.py
+# sets them from the fixtures a test uses); --quick leaves them out, and the notebooks.
+QUICK = ['tests', '-m', 'not book and not browser']
 
 
 def run_tests(args):
-    """Everything: unit tests, nbval over every chapter, the book build."""
+    """Everything: unit tests, nbval over every chapter, the book build, the browser.
+    With --quick: the unit tests and the static checks of the notebooks only."""
+    if '--quick' in args:
+        args = QUICK + [a for a in args if a != '--quick']
     return subprocess.run([sys.executable, '-m', 'pytest', *args], cwd=ROOT).returncode
 
 
@@ -87,20 +114,52 @@ def execute(paths):
         nb.metadata.kernelspec = {'name': 'python3', 'display_name': 'Python 3 (ipykernel)',
                                   'language': 'python'}
         nbformat.write(nb, path)
-        print(f'dev.py: executed {path.relative_to(ROOT)}')
+        print(f'dev.py: executed {shown(path)}')
     return 0
 
 
+def shown(path):
+    """`path` relative to the repository when it is inside it, for messages."""
+    path = pathlib.Path(path).resolve()
+    return path.relative_to(ROOT) if ROOT in path.parents else path
+
+
+def sync(paths):
+    """Rewrite every cell tagged shows:poolbook.<module>.<name> from the package source
+    (inspect.getsource), then re-execute the notebooks that changed, and only those."""
+    import nbformat
+
+    sys.path.insert(0, str(ROOT / 'tests'))
+    import notebooks  # the one implementation, shared with tests/test_notebooks.py
+
+    changed = []
+    for path in [pathlib.Path(p).resolve() for p in paths] or notebooks.notebook_paths():
+        nb = notebooks.read(path)
+        tags = notebooks.sync(nb)
+        if tags:
+            nbformat.write(nb, path)
+            changed.append(path)
+            print(f'dev.py: {shown(path)}: rewrote the cells of {", ".join(tags)}', flush=True)
+    if not changed:
+        print('dev.py: every shown cell already equals the package source')
+        return 0
+    return execute(changed)
+
+
 def bench(args):
-    """The benchmark of bench/pooling_speed.py: a table of times and ratios, not a test."""
-    return subprocess.run([sys.executable, str(ROOT / 'bench' / 'pooling_speed.py'), *args],
-                          cwd=ROOT).returncode
+    """Every benchmark script bench/*.py in turn (tables of times and memory, not tests)."""
+    status = 0
+    for script in sorted((ROOT / 'bench').glob('*.py')):
+        print(f'dev.py: running {script.relative_to(ROOT)}', flush=True)
+        status |= subprocess.run([sys.executable, str(script), *args], cwd=ROOT).returncode
+    return status
 
 
 COMMANDS = {
     'book': lambda args: build_book(),
     'test': run_tests,
     'execute': execute,
+    'sync': sync,
     'bench': bench,
 }
 

@@ -1,18 +1,64 @@
-"""Fixtures shared by the book-level tests."""
+"""Fixtures shared by the book-level and browser tests, and the markers of slow tests."""
 import subprocess
 import sys
 
 import pytest
 
+import pagecheck
 from notebooks import ROOT
+
+BUILD_LOG = ROOT / '_build' / 'sphinx-warnings.log'  # written by dev.py book
 
 
 @pytest.fixture(scope='session')
 def built_book():
-    """Build the whole book once per test session with the README's `dev.py book` (any
-    Sphinx warning fails it) and return the path of _build/html."""
+    """Build the whole book once per test session with the README's `dev.py book` and
+    return the path of _build/html. Any Sphinx warning fails the build (-W); the log of
+    Sphinx's own messages must hold none either (pip's, when dev.py sets up .venv, are
+    not Sphinx's and do not count)."""
     result = subprocess.run([sys.executable, str(ROOT / 'dev.py'), 'book'],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert 'WARNING' not in result.stderr, result.stderr[-4000:]
+    warnings = BUILD_LOG.read_text()
+    assert 'WARNING' not in warnings, warnings[-4000:]
     return ROOT / '_build' / 'html'
+
+
+# The fixtures that build the book or start Chromium, and the marker a test using one
+# (directly or through another fixture) gets; `dev.py test --quick` leaves both out.
+SLOW_FIXTURES = {'built_book': 'book',
+                 'pdf': 'book',  # tests/test_pdf.py: the book printed by Chromium
+                 'browser': 'browser', 'new_context': 'browser', 'page': 'browser'}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test `book` and/or `browser` from the fixtures it uses."""
+    for item in items:
+        for fixture in set(getattr(item, 'fixturenames', ())) & SLOW_FIXTURES.keys():
+            item.add_marker(SLOW_FIXTURES[fixture])
+
+
+# pytest-playwright provides `browser`, `new_context` and `page` (a fresh context per
+# test); these two fixtures point it at the system's Chromium and the book's settings.
+
+@pytest.fixture(scope='session')
+def browser_type_launch_args(browser_type_launch_args):
+    """Launch Debian's Chromium (never a downloaded one), or skip/fail without it."""
+    pagecheck.skip_or_fail_without_browser()
+    return {**browser_type_launch_args, **pagecheck.launch_args()}
+
+
+@pytest.fixture(scope='session')
+def browser_context_args(browser_context_args):
+    """Every test's context: the book's viewport, no service workers."""
+    return {**browser_context_args, **pagecheck.CONTEXT_ARGS}
+
+
+try:
+    import pytest_playwright  # noqa: F401  (the plugin, loaded by pytest itself)
+except ImportError:  # without playwright the browser tests skip, or fail in CI
+    @pytest.fixture
+    def page():
+        pagecheck.skip_or_fail_without_browser()
+
+    new_context = page

@@ -6,7 +6,8 @@ import inspect
 
 import pytest
 
-from notebooks import CHAPTERS, ROOT, SHOWS, code_cells, notebook_paths, read, toc_files
+from notebooks import (CHAPTERS, ROOT, cell_ast, code_cells, drift, notebook_paths, read,
+                       shows_tags, sync, toc_files)
 
 NOTEBOOKS = notebook_paths()
 IDS = [p.name for p in NOTEBOOKS]
@@ -57,41 +58,94 @@ def test_no_cell_skips_or_ignores_its_output_without_reason(path):
                 f'{path.name}: code cell {i} ignores its output but times nothing')
 
 
-def shown_function(tag):
-    """The package object a `shows:` tag names, e.g. shows:poolbook.loops.pool2d."""
-    module, _, name = tag[len(SHOWS):].rpartition('.')
-    return getattr(importlib.import_module(module), name)
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=IDS)
+def test_code_taught_in_a_chapter_is_the_code_the_package_ships(path):
+    problems = drift(read(path), path.name)
+    assert not problems, '\n\n'.join(problems)
 
 
-def drift(nb):
-    """Every code cell that defines a function must carry one `shows:` tag and hold exactly
-    the source of the package function the tag names; return what breaks that rule."""
-    problems = []
-    for i, cell in enumerate(code_cells(nb)):
-        tags = [t for t in cell.metadata.get('tags', []) if t.startswith(SHOWS)]
-        defines = [node.name for node in ast.parse(cell.source).body
-                   if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
-        if not defines:
-            if tags:
-                problems.append(f'code cell {i} is tagged {tags} but defines nothing')
-        elif len(tags) != 1:
-            problems.append(f'code cell {i} defines {defines} but does not carry exactly one '
-                            f'tag {SHOWS}poolbook.<module>.<name> naming its package copy')
-        elif cell.source.strip() != inspect.getsource(shown_function(tags[0])).strip():
-            problems.append(f'code cell {i} differs from {tags[0][len(SHOWS):]} in the package')
-    return problems
+def test_drift_shows_its_diff_and_sync_repairs_it():
+    nb = read(CHAPTERS / '01_pooling_from_scratch.ipynb')
+    shown = [c for c in code_cells(nb) if shows_tags(c)]
+    assert shown, 'chapter 1 shows no package function'
+    assert drift(nb) == [] and sync(nb) == []
+    shown[0].source = shown[0].source.replace('.max()', '.min()')
+    (problem,) = drift(nb)
+    assert '\n-' in problem and '.min()' in problem and '\n+' in problem, problem
+    assert sync(nb) == shows_tags(shown[0]) and drift(nb) == []
+    shown[0].metadata['tags'] = []
+    assert 'does not carry exactly one tag' in drift(nb)[0]
+
+
+# ------------------------------------------------- what the chapters show and import
+
+MAX_COLUMNS = 88  # what a code cell shows at the book's width without scrolling
+
+
+def private_uses(tree):
+    """Names starting with '_' that the code imports or reaches through an imported
+    module: `from m import _x`, `import m._x`, `from m._x import y`, `m._x`."""
+    found, imported = [], set()
+    is_private = lambda part: part.startswith('_') and not part.startswith('__')
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found += [alias.name] if any(map(is_private, alias.name.split('.'))) else []
+                imported.add((alias.asname or alias.name).split('.')[0])
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if any(map(is_private, node.module.split('.'))):
+                found.append(node.module)
+            found += [f'{node.module}.{a.name}' for a in node.names if is_private(a.name)]
+            imported.update(a.asname or a.name for a in node.names)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and is_private(node.attr):
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in imported:
+                found.append(ast.unparse(node))
+    return found
 
 
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=IDS)
-def test_code_taught_in_a_chapter_is_the_code_the_package_ships(path):
-    assert drift(read(path)) == []
+def test_chapters_use_only_public_names(path):
+    found = [f'code cell {i}: {name}' for i, cell in enumerate(code_cells(read(path)))
+             for name in private_uses(cell_ast(cell))]
+    assert not found, f'{path.name} uses private names (make them public): {found}'
 
 
-def test_drift_is_caught_when_a_taught_cell_changes():
-    nb = read(CHAPTERS / '01_pooling_from_scratch.ipynb')
-    shown = [c for c in code_cells(nb) if any(t.startswith(SHOWS) for t in c.metadata.get('tags', []))]
-    assert shown, 'chapter 1 shows no package function'
-    shown[0].source = shown[0].source.replace('.max()', '.min()')
-    assert len(drift(nb)) == 1
-    shown[0].metadata['tags'] = []
-    assert 'does not carry exactly one tag' in drift(nb)[0]
+def test_private_uses_are_found():
+    tree = ast.parse('from poolbook._checks import as_pair\nimport poolbook._checks\n'
+                     'from poolbook.speed import _divisor, CHUNK\nimport numpy as np\n'
+                     'from poolbook import pooling\npooling._taps(1)\nnp.__name__\n'
+                     'x = {}; x._private')
+    assert private_uses(tree) == ['poolbook._checks', 'poolbook._checks',
+                                  'poolbook.speed._divisor', 'pooling._taps']
+
+
+def imported_from_package(tree):
+    """(module, name) for every `from poolbook... import name` in the code."""
+    return [(node.module, alias.name) for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or '').startswith('poolbook')
+            for alias in node.names]
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=IDS)
+def test_what_chapters_import_has_a_docstring(path):
+    undocumented = []
+    for cell in code_cells(read(path)):
+        for module, name in imported_from_package(cell_ast(cell)):
+            thing = getattr(importlib.import_module(module), name, None)
+            if thing is None:
+                undocumented.append(f'{module}.{name} (the package has no such name)')
+            elif (callable(thing) or inspect.ismodule(thing)) and not inspect.getdoc(thing):
+                undocumented.append(f'{module}.{name}')
+    assert not undocumented, f'{path.name} imports names without a docstring: {undocumented}'
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=IDS)
+def test_code_lines_fit_the_page(path):
+    long = [f'code cell {i}, line {n} ({len(line)} columns): {line.strip()[:40]!r}...'
+            for i, cell in enumerate(code_cells(read(path)))
+            for n, line in enumerate(cell.source.splitlines(), 1) if len(line) > MAX_COLUMNS]
+    assert not long, f'{path.name}: lines longer than {MAX_COLUMNS} columns: {long}'
