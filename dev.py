@@ -2,7 +2,8 @@
 """The project's commands. Each one first makes sure the virtualenv `.venv` exists and
 matches requirements.txt (creating or updating it when not), then runs inside it.
 
-    python3 dev.py book                 build the HTML book into _build/html
+    python3 dev.py book                 build the HTML book into _build/html, with its PDF
+    python3 dev.py pdf                  the whole book as one PDF, _build/pdf/book.pdf
     python3 dev.py test [PYTEST ARGS]   run the whole test suite (what CI runs)
     python3 dev.py test --quick [ARGS]  unit tests and static book checks only (seconds):
                                         no notebook re-execution, book build or browser
@@ -156,11 +157,14 @@ def bench(args):
 
 
 COMMANDS = {
-    'book': lambda args: build_book(),
+    'book': lambda args: build_book() or COMMANDS['pdf'](['--if-browser']),
     'test': run_tests,
     'execute': execute,
     'sync': sync,
     'bench': bench,
+    # the whole book as _build/pdf/book.pdf, printed offline by Chromium (tests/bookpdf.py)
+    'pdf': lambda args: subprocess.run([sys.executable, str(ROOT / 'tests' / 'bookpdf.py'),
+                                        *args], cwd=ROOT).returncode,
 }
 
 
