@@ -110,6 +110,7 @@ def execute(paths):
         nb = nbformat.read(path, as_version=4)
         client = nbclient.NotebookClient(nb, timeout=1200, kernel_name='python3',
                                          record_timing=False, coalesce_streams=True,
+                                         store_widget_state=False,
                                          resources={'metadata': {'path': str(path.parent)}})
         client.execute()
         nb.metadata.kernelspec = {'name': 'python3', 'display_name': 'Python 3 (ipykernel)',
