@@ -2,6 +2,7 @@
 the code the package ships. (nbval, run by the same `pytest`, re-executes them.)"""
 import ast
 import importlib
+import importlib.util
 import inspect
 
 import pytest
@@ -135,7 +136,11 @@ def test_what_chapters_import_has_a_docstring(path):
     undocumented = []
     for cell in code_cells(read(path)):
         for module, name in imported_from_package(cell_ast(cell)):
-            thing = getattr(importlib.import_module(module), name, None)
+            parent = importlib.import_module(module)
+            thing = getattr(parent, name, None)
+            if (thing is None and hasattr(parent, '__path__')
+                    and importlib.util.find_spec(f'{module}.{name}') is not None):
+                thing = importlib.import_module(f'{module}.{name}')  # a submodule
             if thing is None:
                 undocumented.append(f'{module}.{name} (the package has no such name)')
             elif (callable(thing) or inspect.ismodule(thing)) and not inspect.getdoc(thing):
