@@ -5,8 +5,9 @@ import matplotlib.colors as mcolors
 import numpy as np
 from mxnet import nd
 
-from poolbook.figures import (COLORS, draw_arrays, draw_gradients, draw_pooling,
-                              draw_window_positions, plot_beta_sweep)
+from poolbook.figures import (COLORS, WINDOW_COLORS, draw_arrays, draw_gradients,
+                              draw_pooling, draw_window_positions, draw_windows,
+                              plot_beta_sweep)
 
 X3 = nd.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]])
 
@@ -202,27 +203,90 @@ def lines(fig):
     return {line.get_gid(): line for line in fig.axes[0].get_lines()}
 
 
-def test_beta_sweep_levels_are_the_average_and_the_maximum():
-    # Window (0, 1, 2, 5): average 8 / 4 = 2, maximum 5.
-    fig = plot_beta_sweep(np.array([[0.0, 1.0], [2.0, 5.0]]), [0.01, 1, 100])
+def test_beta_sweep_draws_the_curves_and_levels_it_is_given():
+    curves = {'softmax pooling': [2.0, 3.5, 5.0], 'smooth maximum': [2.0, 2.5, 4.9]}
+    fig = plot_beta_sweep([0.01, 1, 100], curves, {'maximum': 5.0, 'average': 2.0})
     drawn_lines = lines(fig)
+    assert list(drawn_lines['line softmax pooling'].get_ydata()) == [2.0, 3.5, 5.0]
+    assert list(drawn_lines['line smooth maximum'].get_xdata()) == [0.01, 1, 100]
     assert set(drawn_lines['level average'].get_ydata()) == {2.0}
     assert set(drawn_lines['level maximum'].get_ydata()) == {5.0}
-    labels = {t.get_gid(): t.get_text() for t in fig.axes[0].texts}
-    assert labels == {'label maximum': 'maximum 5', 'label average': 'average 2'}
+    labels = {t.get_gid(): t for t in fig.axes[0].texts}
+    assert {gid: t.get_text() for gid, t in labels.items()} == {
+        'label maximum': 'maximum 5', 'label average': 'average 2'}
+    # The lower level's label hangs below its line, the upper one's sits above.
+    assert labels['label average'].get_va() == 'top'
+    assert labels['label maximum'].get_va() == 'bottom'
     assert fig.axes[0].get_xscale() == 'log'
     assert mcolors.to_hex(fig.get_facecolor()) == '#ffffff'
 
 
-def test_beta_sweep_curves_go_from_the_average_to_the_maximum():
-    # Window (0, ln 3): beta = 1 gives softmax weights 1 : 3, so softmax pooling is
-    # 0.75 ln 3 and the smooth maximum ln((1 + 3) / 2) = ln 2. Tiny beta: the average
-    # ln(3) / 2; large beta: the maximum ln 3 (within 2 / (e beta) and ln(2) / beta).
-    b = math.log(3)
-    fig = plot_beta_sweep(np.array([[0.0, b]]), [1e-6, 1, 1e6])
-    drawn_lines = lines(fig)
-    softmax = drawn_lines['line softmax pooling']
-    smooth = drawn_lines['line smooth maximum']
-    assert list(softmax.get_xdata()) == [1e-6, 1, 1e6]
-    np.testing.assert_allclose(softmax.get_ydata(), [b / 2, 0.75 * b, b], atol=1e-6)
-    np.testing.assert_allclose(smooth.get_ydata(), [b / 2, math.log(2), b], atol=1e-6)
+# One font size per figure, and numbers that fit their cells.
+
+def cell_fontsizes(fig):
+    """The font sizes of the numbers written in cells (texts with a gid of a cell)."""
+    return {t.get_fontsize() for ax in fig.axes for t in ax.texts
+            if (t.get_gid() or '').split(' ')[0] in ('input', 'output')
+            or (t.get_gid() or '').startswith(('max ', 'avg ', 'gradient'))}
+
+
+def test_padded_average_writes_all_its_numbers_in_one_font_size():
+    # Outputs 1.11, 2.67, 5.67 and 10 (and inputs 0..15) in one size, not 10 larger.
+    fig = draw_pooling(X16, 3, 'avg', strides=2, padding=1)
+    items = drawn(fig)
+    assert [items[f'output {i} {j}']['text'] for i in range(2) for j in range(2)] == [
+        ['1.11'], ['2.67'], ['5.67'], ['10']]
+    assert len(cell_fontsizes(fig)) == 1
+
+
+def test_short_numbers_keep_the_full_font_size():
+    assert cell_fontsizes(draw_pooling(X3, (2, 2))) == {13}
+
+
+def test_gradient_figure_numbers_are_as_large_as_the_others():
+    fig = draw_gradients(X_GRAD, 2, {'max': MAX_GRAD, 'avg': AVG_GRAD})
+    sizes = cell_fontsizes(fig)
+    assert len(sizes) == 1 and min(sizes) >= 12  # 0.25 as readable as 15
+
+
+def test_numbers_fit_inside_their_cells():
+    for fig in (draw_pooling(X16, 3, 'avg', strides=2, padding=1),
+                draw_gradients(X_GRAD, 2, {'avg': AVG_GRAD})):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            cells = {p.get_gid(): p.get_window_extent(renderer) for p in ax.patches}
+            for t in ax.texts:
+                if t.get_gid() and t.get_gid() in cells and t.get_text():
+                    text, cell = t.get_window_extent(renderer), cells[t.get_gid()]
+                    assert text.width < cell.width and text.height < cell.height
+
+
+# Chapter 2's window positions in one compact figure.
+
+def test_all_windows_figure_outlines_each_window_in_its_colour():
+    # The source: window (2, 3), padding (1, 2), strides (2, 3) gives [[0, 3], [8, 11], [12, 15]].
+    fig = draw_windows(X16, (2, 3), strides=(2, 3), padding=(1, 2))
+    assert len(fig.axes) == 1
+    items = drawn(fig)
+    outputs = [items[f'output {i} {j}']['text'] for i in range(3) for j in range(2)]
+    assert outputs == [['0'], ['3'], ['8'], ['11'], ['12'], ['15']]
+    assert len([gid for gid in items if gid.startswith('padding')]) == 8 * 6 - 16
+    assert not any(COLORS['window'] in entry['fill'] for entry in items.values())
+    patches = {p.get_gid(): p for p in fig.axes[0].patches}
+    for n, (i, j) in enumerate(np.ndindex(3, 2)):
+        window, edge = patches[f'window {i} {j}'], patches[f'output edge {i} {j}']
+        assert mcolors.to_hex(window.get_edgecolor()) == WINDOW_COLORS[n]
+        assert mcolors.to_hex(edge.get_edgecolor()) == WINDOW_COLORS[n]
+        # Window (i, j) covers padded rows 2i..2i+1 and columns 3j..3j+2 (stride (2, 3)),
+        # drawn from y = -0.8 down, inset by 0.08 so that neighbours show both outlines.
+        assert np.allclose([window.get_x(), window.get_y() + window.get_height(),
+                            window.get_width(), window.get_height()],
+                           [3 * j + 0.08, -0.8 - 2 * i - 0.08, 3 - 0.16, 2 - 0.16])
+
+
+def test_all_windows_figure_is_more_compact_than_one_panel_per_window():
+    compact = draw_windows(X16, (2, 3), strides=(2, 3), padding=(1, 2))
+    panels = draw_window_positions(X16, (2, 3), strides=(2, 3), padding=(1, 2))
+    (w, h), (pw, ph) = compact.get_size_inches(), panels.get_size_inches()
+    assert w <= pw and h < ph / 2

@@ -375,6 +375,13 @@ def test_relu_max_weights_compute_the_maximum_of_a_window():
     np.testing.assert_allclose(h, [v.max()], rtol=1e-12)
 
 
+def relu_tolerance(X, window):
+    """What max_pool_by_relu promises (its docstring): a few float64 roundings of the
+    largest magnitude per layer, then one rounding to X's float32."""
+    depth = len(relu_max_weights(window))
+    return dict(atol=8 * depth * 2.0**-52 * float(np.abs(X).max()), rtol=2.0**-24)
+
+
 @pytest.mark.parametrize('window, strides', [(2, 2), (2, 1), (3, 1), (3, 3), (3, 2),
                                              ((2, 3), (1, 2)), (1, 1)])
 def test_max_pool_by_relu_equals_gluon_max_pool(window, strides):
@@ -382,7 +389,7 @@ def test_max_pool_by_relu_equals_gluon_max_pool(window, strides):
     want = nn.MaxPool2D(window, strides)(nd.array(X)).asnumpy()
     got = max_pool_by_relu(X, window, strides=strides)
     assert isinstance(got, np.ndarray) and got.shape == want.shape
-    np.testing.assert_allclose(got, want, **TOL32)
+    np.testing.assert_allclose(got, want, **relu_tolerance(X, window))
 
 
 def test_max_pool_by_relu_all_negative_and_ndarray():
@@ -391,7 +398,8 @@ def test_max_pool_by_relu_all_negative_and_ndarray():
     Y = max_pool_by_relu(X, 2, strides=2)
     assert isinstance(Y, nd.NDArray)
     np.testing.assert_array_equal(X.asnumpy(), before)
-    np.testing.assert_allclose(Y.asnumpy(), nn.MaxPool2D(2)(X).asnumpy(), **TOL32)
+    np.testing.assert_allclose(Y.asnumpy(), nn.MaxPool2D(2)(X).asnumpy(),
+                               **relu_tolerance(X.asnumpy(), 2))
 
 
 # ----------------------------------------------------------------------------------------
@@ -522,3 +530,40 @@ def test_good_calls_leave_the_input_unchanged(function, args):
     np.testing.assert_array_equal(X, X4)
     np.testing.assert_array_equal(Xnd.asnumpy(), X4)
 
+
+
+# beta_sweep: the data of chapter 4's beta figure.
+
+def test_beta_sweep_goes_from_the_average_to_the_maximum():
+    # Window (0, ln 3): beta = 1 gives softmax weights 1 : 3, so softmax pooling is
+    # 0.75 ln 3 and the smooth maximum ln((1 + 3) / 2) = ln 2. Tiny beta: the average
+    # ln(3) / 2; large beta: the maximum ln 3 (within 2 / (e beta) and ln(2) / beta).
+    from poolbook.variants import beta_sweep
+    b = math.log(3)
+    for window in (np.array([[0.0, b]]), nd.array([[0.0, b]], dtype='float64')):
+        curves, levels = beta_sweep(window, [1e-6, 1, 1e6])
+        assert list(curves) == ['softmax pooling', 'smooth maximum']
+        np.testing.assert_allclose(curves['softmax pooling'], [b / 2, 0.75 * b, b], atol=1e-6)
+        np.testing.assert_allclose(curves['smooth maximum'], [b / 2, math.log(2), b],
+                                   atol=1e-6)
+        assert levels == pytest.approx({'maximum': b, 'average': b / 2})
+
+
+def test_beta_sweep_levels_are_the_average_and_the_maximum():
+    from poolbook.variants import beta_sweep
+    # Window (0, 1, 2, 5): average 8 / 4 = 2, maximum 5.
+    _, levels = beta_sweep(np.array([[0.0, 1.0], [2.0, 5.0]]), [1.0])
+    assert levels == {'maximum': 5.0, 'average': 2.0}
+
+
+@pytest.mark.parametrize('window, betas, error, words', [
+    (np.zeros((1, 2, 2)), [1.0], ValueError, ['window', '2-D', '(1, 2, 2)']),
+    ([[0.0, 1.0]], [1.0], TypeError, ['window', 'list']),
+    (np.zeros((2, 2)), [1.0, -1.0], ValueError, ['beta', '-1.0']),
+])
+def test_beta_sweep_refuses_bad_arguments(window, betas, error, words):
+    from poolbook.variants import beta_sweep
+    with pytest.raises(error) as info:
+        beta_sweep(window, betas)
+    for word in words:
+        assert word in str(info.value)

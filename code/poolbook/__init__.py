@@ -6,10 +6,55 @@ the function shipped here (see tests/test_notebooks.py for the check that keeps 
 * `pool2d`: the general, fast pooling function (pooling.py), checked against MXNet;
 * `poolbook.loops`: the plain loops the chapters build first;
 * `corr2d`: cross-correlation (conv.py); `poolbook.figures`: every drawing in the book.
+* `blur_pool2d`, `max_blur_pool2d`: anti-aliased pooling (antialias.py); `poolbook.shift`
+  and `poolbook.training`: chapter 7's shift measurements and its digit classifier.
+
+Inputs, dtypes and refusals (one rule for every public function; poolbook/arrays.py
+implements it). Functions take numpy arrays, including read-only, memory-mapped,
+non-contiguous, Fortran-ordered and byte-swapped ones and `np.matrix`, as well as MXNet's
+`mx.nd.NDArray` and `mx.np.ndarray`, and return the kind they were given (a plain numpy
+ndarray for any numpy input; an MXNet result on the input's context). When two arrays
+go in, as in `corr2d(X, K)`, the result is of X's kind. They refuse, with a TypeError
+or ValueError that names the parameter, its value and the rule: masked arrays (the mask
+would be silently ignored: pass `X.filled(value)`), lists and scalars (say
+`np.asarray`), bools and complex numbers, empty axes, and sizes no array could hold
+(window, stride or padding above 2**60, outputs above 2**59 cells); an output merely too
+large for this machine's memory raises numpy's MemoryError at once. No function changes
+its input, and none runs long because a window is huge and the input small.
+Dtypes: maximum pooling returns the input's dtype, exactly. Sums are taken in float32
+for float16 and float32 (as MXNet does: a float16 average of 60000s is 60000, not inf)
+and in float64 for float64 and integers (exact up to 2**53: int8 products never wrap);
+an average comes back in the input's float dtype, or float64 for integers, and `corr2d`
+follows the same rule with the wider dtype of X and K. NaN propagates; inf - inf in an
+average gives NaN. The teaching loops of `poolbook.loops` take float32 or float64 only
+and compute in it (chapter 1's loops also refuse `mx.np` arrays); functions that build
+the padding or a window's weights refuse maps that are mostly padding and above 2**22
+cells, and ReLU networks for windows above 1024 cells, pointing to `pool2d`, which builds
+neither. `variants.max_pool_by_relu` computes in float64 and refuses infinities, NaN,
+magnitudes above 2**1000 and integers above 2**53; its error is at most a few float64
+roundings of the largest magnitude in the window. Memory: `pool2d` holds the output plus
+a few MiB: it reads, converts and copies the input a chunk of maps at a time (NDArrays,
+Fortran order, byte swaps, integers), and lends its numpy result to MXNet without a copy
+(bench/pooling_memory.py measures it against the budget of one padded copy of the input
+plus the output).
 """
-from poolbook._checks import check_corr2d_args, check_pool2d_args, check_strided_args
+from poolbook._checks import (as_pair, check_beta, check_corr2d_args, check_pool2d_args,
+                              check_pool_args, check_shape, check_strided_args)
+from poolbook.arrays import as_ndarray, like_input, to_numpy
 from poolbook.conv import corr2d
-from poolbook.pooling import output_size, pool2d
+from poolbook.pooling import CHUNK_BYTES, divisor, output_size, pool2d
 
 __all__ = ['pool2d', 'output_size', 'corr2d', 'check_pool2d_args', 'check_strided_args',
-           'check_corr2d_args']
+           'check_corr2d_args', 'as_pair', 'check_pool_args', 'check_beta', 'check_shape',
+           'to_numpy', 'like_input', 'as_ndarray', 'divisor', 'CHUNK_BYTES']
+
+# Anti-aliased pooling and shift measurements (chapter 7).
+from poolbook.antialias import blur_pool2d, max_blur_pool2d  # noqa: E402
+
+__all__ += ['blur_pool2d', 'max_blur_pool2d']
+
+# The compiled loop and kernel, and what chapter 5's shown pool2d calls (chapter 5).
+from poolbook import compiled  # noqa: E402
+from poolbook._checks import check_loop_args, check_output_cells  # noqa: E402
+
+__all__ += ['compiled', 'check_loop_args', 'check_output_cells']

@@ -1,16 +1,24 @@
 """Argument checks shared by every pooling function, so that all of them refuse bad
 input the same way: a ValueError or TypeError whose message names the parameter, the
 value it got and the rule it broke. Nothing here changes its arguments."""
+import math
+import numbers
+
+import mxnet as mx
 import numpy as np
-from mxnet import nd
+
+from poolbook.arrays import check_kind
 
 MODES = ('max', 'avg')
+MAX_SIZE = 2**60  # the largest window, stride or padding: sums of a few stay in int64
+LOOP_CELLS = 2**22  # the most cells of a mostly-padding map a loop builds (2048 x 2048)
+RELU_CELLS = 1024  # the largest window max_pool_by_relu builds weights for (32 x 32)
 
 
-def _is_int(value):
+def is_int(value):
     """True for Python and numpy integers, False for bools, floats and everything else."""
-    return type(value) is int or (isinstance(value, (int, np.integer))
-                                  and not isinstance(value, (bool, np.bool_)))
+    return (isinstance(value, numbers.Integral)
+            and not isinstance(value, (bool, np.bool_)))
 
 
 def as_pair(value, name, minimum):
@@ -23,11 +31,14 @@ def as_pair(value, name, minimum):
     else:
         pair = (value, value)
     for v in pair:
-        if not _is_int(v):
+        if not is_int(v):
             raise TypeError(f"{name} must be an int or a pair of ints, got {value!r} "
                             f"(an entry of type {type(v).__name__})")
         if v < minimum:
             raise ValueError(f"{name} must be at least {minimum}, got {value!r}")
+        if v > MAX_SIZE:
+            raise ValueError(f"{name} must be at most 2**60 (any larger could not index an "
+                             f"array), got {value!r}")
     return int(pair[0]), int(pair[1])
 
 
@@ -40,9 +51,7 @@ def check_mode(mode):
 def check_input(X, ndims, name='X'):
     """Refuse an input that is not an array of one of the ranks `ndims`, that has an
     empty axis, or whose values are not real numbers."""
-    if not isinstance(X, (np.ndarray, nd.NDArray)):
-        raise TypeError(f"{name} must be a numpy array or an mx.nd.NDArray, "
-                        f"got {type(X).__name__}")
+    check_kind(X, name)
     if X.ndim not in ndims:
         shapes = ', '.join({2: '(H, W)', 3: '(C, H, W)', 4: '(N, C, H, W)'}[n] for n in ndims)
         raise ValueError(f"{name} must have shape {shapes}, got {X.ndim} dimension(s) "
@@ -87,15 +96,46 @@ def check_pool_args(X, pool_size, mode, strides=1, padding=0, ceil_mode=False,
     return window, strides, padding
 
 
+def check_loop_args(X, pool_size, mode, strides=1, padding=0, ndims=(2, 3, 4)):
+    """Check a teaching loop's arguments; return window, strides and padding pairs."""
+    # Beyond check_pool_args: float32 or float64 input, padding within check_padded_size.
+    window, strides, padding = check_pool_args(X, pool_size, mode, strides, padding,
+                                               ndims=ndims)
+    check_float(X)
+    check_padded_size(X.shape[-2:], padding)
+    return window, strides, padding
+
+
+def check_float(X, name='X'):
+    """Refuse an array that is not float32 or float64 (what the teaching loops compute in)."""
+    if np.dtype(X.dtype) not in (np.float32, np.float64):
+        raise TypeError(f"{name} must be float32 or float64 for the teaching loops, which "
+                        f"compute in the input's dtype, got dtype {np.dtype(X.dtype).name}: "
+                        f"convert it ({name}.astype('float32')) or use poolbook.pool2d")
+
+
+def check_padded_size(X_hw, padding, limit=LOOP_CELLS, name='padding'):
+    """Refuse padding making a map over `limit` cells and over 4 times its own size."""
+    # Such a map is mostly padding: a huge window on a small input.
+    cells = (X_hw[0] + 2 * padding[0]) * (X_hw[1] + 2 * padding[1])
+    if cells > max(limit, 4 * X_hw[0] * X_hw[1]):
+        raise ValueError(f"{name} {padding} would make each padded map {cells:,} cells, "
+                         f"mostly padding, more than the {limit:,} this function builds: "
+                         f"use poolbook.pool2d, which never builds the padding")
+
+
 def check_pool2d_args(X, pool_size, mode):
     """Check the arguments of chapter 1's loop and return the window as (p_h, p_w)."""
-    window, _, _ = check_pool_args(X, pool_size, mode, ndims=(2,))
+    window, _, _ = check_loop_args(X, pool_size, mode, ndims=(2,))
+    if isinstance(X, mx.np.ndarray):  # its cells cannot be stored into an mx.nd.NDArray
+        raise TypeError("X is an mx.np.ndarray, which chapter 1's loop does not take: pass "
+                        "X.as_nd_ndarray(), or use poolbook.pool2d")
     return window
 
 
 def check_strided_args(X, pool_size, mode, strides, padding):
     """Check the arguments of chapter 2's loop; return window, strides and padding pairs."""
-    return check_pool_args(X, pool_size, mode, strides, padding, ndims=(2,))
+    return check_loop_args(X, pool_size, mode, strides, padding, ndims=(2,))
 
 
 def check_corr2d_args(X, K):
@@ -104,3 +144,60 @@ def check_corr2d_args(X, K):
     check_input(K, ndims=(2,), name='K')
     check_window_fits(X.shape, K.shape, name='K.shape')
     return K.shape
+
+
+def check_output_cells(shape, names='pool_size, strides and padding'):
+    """Refuse an output shape with more cells than any array can index."""
+    cells = math.prod(shape)
+    if cells > np.iinfo(np.intp).max // 16:
+        raise ValueError(f"{names} give an output of shape {tuple(shape)}, {cells:.3g} "
+                         f"cells: more than any array can hold")
+
+
+def check_beta(beta):
+    """Refuse a beta that is not a real number, not finite, or negative."""
+    if isinstance(beta, (bool, np.bool_)) or not isinstance(beta, numbers.Real):
+        raise TypeError(f"beta must be a real number, got {beta!r} "
+                        f"of type {type(beta).__name__}")
+    if not math.isfinite(beta) or beta < 0:
+        raise ValueError(f"beta must be a finite number at least 0, got {beta!r}")
+
+
+def check_finite(A, name='X'):
+    """Refuse an array holding infinities or NaN."""
+    bad = int(np.size(A) - np.isfinite(A).sum())
+    if bad:
+        raise ValueError(f"{name} must hold finite numbers, got {bad} infinite or NaN value(s)")
+
+
+def check_shape(shape):
+    """Refuse a shape that is not (C, H, W) with three positive ints; return it as a tuple."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
+        raise ValueError(f"shape must be (C, H, W), three ints, got {shape!r}")
+    if not all(is_int(v) for v in shape):
+        raise TypeError(f"shape must hold ints, got {shape!r}")
+    if min(shape) < 1:
+        raise ValueError(f"shape must hold positive ints, got {shape!r}")
+    return tuple(int(v) for v in shape)
+
+
+def check_relu_window(pool_size):
+    """Refuse a window of more than RELU_CELLS cells; return it as (k_h, k_w)."""
+    k_h, k_w = as_pair(pool_size, 'pool_size', minimum=1)
+    if k_h * k_w > RELU_CELLS:
+        raise ValueError(f"pool_size {(k_h, k_w)} has {k_h * k_w:,} cells: the ReLU "
+                         f"network's weights grow as its square, so windows of at most "
+                         f"{RELU_CELLS} cells are built")
+    return k_h, k_w
+
+
+def check_relu_range(A, name='X'):
+    """Refuse values the ReLU network cannot pool in float64 within its error bound."""
+    # Infinities and NaN (inf - inf), magnitudes above 2**1000 (sums of differences would
+    # overflow), integers above 2**53 (not exact in float64).
+    check_finite(A, name)
+    largest = float(np.abs(A).max(initial=0))
+    limit = 2.0**53 if A.dtype.kind in 'iu' else 2.0**1000
+    if largest > limit:
+        raise ValueError(f"{name} must hold values of magnitude at most {limit:.4g} for "
+                         f"max_pool_by_relu, got {largest:.4g}")

@@ -1,15 +1,24 @@
 """Cross-correlation, the operation behind a convolutional layer, for the one-pixel-shift
-demonstration of chapter 1 (the loop of the source book's convolution section)."""
-from mxnet import nd
+demonstration of chapter 1 (the loop of the source book's convolution section).
+
+Like every function of the package, `corr2d` takes numpy arrays and MXNet arrays (X and K
+may be of different kinds: the result is of X's kind). It sums in float64 for integer
+inputs (int8 products would wrap) and in at least float32 for floats; it returns float64
+for integers, else the wider float dtype of X and K.
+"""
+import numpy as np
 
 from poolbook._checks import check_corr2d_args
+from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
 
 
 def corr2d(X, K):
     """2-D cross-correlation of the array X with the kernel K, stride 1, no padding."""
-    h, w = check_corr2d_args(X, K)
-    Y = nd.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+    k_h, k_w = check_corr2d_args(X, K)
+    dtype = np.result_type(np.dtype(X.dtype), np.dtype(K.dtype))
+    A, B = (to_numpy(M, name).astype(sum_dtype(dtype)) for M, name in ((X, 'X'), (K, 'K')))
+    Y = np.zeros((A.shape[0] - k_h + 1, A.shape[1] - k_w + 1), A.dtype)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
-            Y[i, j] = (X[i: i + h, j: j + w] * K).sum()
-    return Y
+            Y[i, j] = (A[i: i + k_h, j: j + k_w] * B).sum()
+    return like_input(Y.astype(mean_dtype(dtype), copy=False), X)

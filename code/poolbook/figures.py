@@ -2,22 +2,26 @@
 
 All figures share one visual language: input cells blue, padding grey and empty, the
 pooling window orange, output cells green (the cell being computed darker), numbers
-written in the cells, on an opaque white background so that they stay readable in the
-book's dark mode. Each drawn cell carries a `gid` ('input 0 1', 'padding 0 0', 'window',
-'output 0 0', ...) so that tests can check what a figure shows without comparing pixels.
-The numbers come from `poolbook.pool2d`: a figure draws what the package computes.
-"""
-import hashlib
-import re
+written in the cells (one font size per figure, small enough for its widest number), on
+an opaque white background so that they stay readable in the book's dark mode. Each
+drawn cell carries a `gid` ('input 0 1', 'padding 0 0', 'window', 'output 0 0', ...) so
+that tests can check what a figure shows without comparing pixels.
 
+This module only draws. A pooling figure shows what `poolbook.pool2d` returns for the
+input it is given; other data comes in computed (the beta sweep by
+`poolbook.variants.beta_sweep`); the animation's HTML is made offline by
+`poolbook.player`.
+"""
 import matplotlib.pyplot as plt
 from matplotlib.animation import FuncAnimation
 from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.textpath import TextPath
 import numpy as np
 
 from poolbook._checks import as_pair
+from poolbook.arrays import to_numpy
+from poolbook.player import offline_player
 from poolbook.pooling import pool2d
-from poolbook.variants import smooth_max_pool, softmax_pool
 
 COLORS = {
     'input': '#cfe2f3',
@@ -30,15 +34,29 @@ COLORS = {
     'text': '#111111',
 }
 CELL = 0.5  # inches per grid cell: about 14 cells across the book's text width
-
-
-def _numpy(X):
-    return X.asnumpy() if hasattr(X, 'asnumpy') else np.asarray(X)
+# One colour per window where a figure outlines several (matplotlib's default cycle).
+WINDOW_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b',
+                 '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
 
 
 def _fmt(value):
     """Write a cell's number compactly: 4 for 4.0, 2.5 for 2.5, 1.11 for 1.1111."""
     return f'{float(value):.3g}'
+
+
+def _cell_points(ax):
+    """The side of one grid cell, in points, as the equal-aspect axes `ax` shows it."""
+    box, (w, h) = ax.get_position(), ax.figure.get_size_inches()
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return 72 * min(box.width * w / (x1 - x0), box.height * h / (y1 - y0))
+
+
+def _fontsize(arrays, ax, largest=13):
+    """One font size for all the numbers a figure writes in its cells: `largest`, or
+    less so that the widest number (as `_fmt` writes it) fills at most 3/4 of a cell."""
+    texts = {_fmt(v) for A in arrays for v in np.ravel(A)}
+    widest = max(TextPath((0, 0), t, size=1).get_extents().width for t in texts)
+    return min(largest, int(2 * 0.75 * _cell_points(ax) / widest) / 2)  # half points
 
 
 def _figure(width, height, rows=1, columns=1, cell=CELL):
@@ -64,25 +82,27 @@ def _cell(ax, x, y, gid, color, text='', fontsize=13):
     """One unit cell with its top-left corner at (x, y) (y grows upwards)."""
     ax.add_patch(Rectangle((x, y - 1), 1, 1, linewidth=1.2, facecolor=color,
                            edgecolor=COLORS['line'], gid=gid))
-    if text:  # long numbers such as 1.11 get a smaller font to stay inside the cell
+    if text:
         ax.text(x + 0.5, y - 0.5, text, ha='center', va='center', color=COLORS['text'],
-                fontsize=fontsize if len(text) <= 2 else 0.72 * fontsize, gid=gid)
+                fontsize=fontsize, gid=gid)
 
 
-def _draw_grid(ax, values, x0, y0, name, color, highlight=(), highlight_color=None):
-    """Draw the 2-D array `values` as numbered cells, top-left at (x0, y0)."""
+def _draw_grid(ax, values, x0, y0, name, color, highlight=(), highlight_color=None,
+               fontsize=None):
+    """Draw the 2-D array `values` as numbered cells, top-left at (x0, y0), in one font
+    size (by default the one that fits its widest number)."""
+    fontsize = fontsize or _fontsize([values], ax)
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             hot = (i, j) in highlight
             _cell(ax, x0 + j, y0 - i, f'{name} {i} {j}',
-                  highlight_color if hot else color, _fmt(values[i, j]))
+                  highlight_color if hot else color, _fmt(values[i, j]), fontsize)
 
 
-def _draw_padded_input(ax, X, x0, y0, window, strides, padding, position, fontsize=13):
-    """Draw X inside its ring of padding, the window at output `position` shaded; return
-    the input values under the window."""
-    (k_h, k_w), (s_h, s_w), (p_h, p_w) = window, strides, padding
-    top, left = position[0] * s_h, position[1] * s_w  # window corner, padded coordinates
+def _draw_padded_grid(ax, X, x0, y0, padding, fontsize, box=(0, 0, 0, 0)):
+    """Draw X inside its ring of padding, top-left at (x0, y0), shading the input cells
+    inside `box` = (top, left, height, width) in padded coordinates; return their values."""
+    (p_h, p_w), (top, left, k_h, k_w) = padding, box
     inside = []
     for i in range(X.shape[0] + 2 * p_h):
         for j in range(X.shape[1] + 2 * p_w):
@@ -96,6 +116,15 @@ def _draw_padded_input(ax, X, x0, y0, window, strides, padding, position, fontsi
                     inside.append(X[a, b])
             else:
                 _cell(ax, x0 + j, y0 - i, f'padding {i} {j}', COLORS['padding'])
+    return inside
+
+
+def _draw_padded_input(ax, X, x0, y0, window, strides, padding, position, fontsize=13):
+    """Draw X inside its ring of padding, the window at output `position` shaded and
+    outlined; return the input values under the window."""
+    (k_h, k_w), (s_h, s_w) = window, strides
+    top, left = position[0] * s_h, position[1] * s_w  # window corner, padded coordinates
+    inside = _draw_padded_grid(ax, X, x0, y0, padding, fontsize, (top, left, k_h, k_w))
     ax.add_patch(Rectangle((x0 + left, y0 - top - k_h), k_w, k_h, fill=False, linewidth=3,
                            edgecolor=COLORS['window_edge'], gid='window'))
     return inside
@@ -114,18 +143,18 @@ def _pairs(pool_size, strides, padding):
 
 
 def _draw_step(ax, X, Y, window, strides, padding, mode, position, y0, done=None,
-               channel=None):
+               channel=None, fontsize=13):
     """One step of pooling the 2-D X into Y, with its top at y0: the padded input with the
     window at output `position`, an arrow, the output (only its first `done` cells, in
     reading order, written when `done` is given), titles above and the arithmetic below."""
     in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
     out_x = in_w + 2                                # the output starts 2 cells right of the input
-    inside = _draw_padded_input(ax, X, 0, y0, window, strides, padding, position)
+    inside = _draw_padded_input(ax, X, 0, y0, window, strides, padding, position, fontsize)
     tag = '' if channel is None else f' {channel}'
     for n, (i, j) in enumerate(np.ndindex(*Y.shape)):
         color = COLORS['result'] if (i, j) == tuple(position) else COLORS['output']
         _cell(ax, out_x + j, y0 - i, f'output{tag} {i} {j}', color,
-              _fmt(Y[i, j]) if done is None or n < done else '')
+              _fmt(Y[i, j]) if done is None or n < done else '', fontsize)
     mid = y0 - in_h / 2
     ax.add_patch(FancyArrowPatch((in_w + 0.25, mid), (out_x - 0.25, mid), arrowstyle='-|>',
                                  mutation_scale=18, color=COLORS['line']))
@@ -146,39 +175,72 @@ def _step_size(X_hw, Y_hw, padding):
 def draw_pooling(X, pool_size, mode='max', *, strides=1, padding=0, position=(0, 0)):
     """Draw one step of pooling X, shaped (H, W) or (C, H, W): the (padded) input with the
     window at output `position`, the output it fills, and the arithmetic; a row per channel."""
-    X = _numpy(X)
+    X = to_numpy(X)
     X3 = X[None] if X.ndim == 2 else X
     window, strides, padding = _pairs(pool_size, strides, padding)
     Y3 = pool2d(X3, window, mode, strides=strides, padding=padding)
     width, row_h = _step_size(X3.shape[1:], Y3.shape[1:], padding)
     fig, axes = _figure(width, row_h * X3.shape[0])
+    fontsize = _fontsize([X3, Y3], axes[0, 0])
     for c in range(X3.shape[0]):
         _draw_step(axes[0, 0], X3[c], Y3[c], window, strides, padding, mode, position,
-                   y0=-c * row_h - 0.8, channel=None if X3.shape[0] == 1 else c)
+                   y0=-c * row_h - 0.8, channel=None if X3.shape[0] == 1 else c,
+                   fontsize=fontsize)
     return fig
 
 
 def draw_window_positions(X, pool_size, mode='max', *, strides=1, padding=0):
     """Draw every position of the window on the padded 2-D input X: one panel per output
     cell Y[i, j], laid out like the output, each titled with the value it produces."""
-    X = _numpy(X)
+    X = to_numpy(X)
     window, strides, padding = _pairs(pool_size, strides, padding)
     Y = pool2d(X, window, mode, strides=strides, padding=padding)
     in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
     fig, axes = _figure(in_w, in_h + 1, *Y.shape, cell=0.42)
+    fontsize = _fontsize([X], axes[0, 0], largest=10)
     for (i, j), ax in np.ndenumerate(axes):
-        _draw_padded_input(ax, X, 0, -1, window, strides, padding, (i, j), fontsize=10)
+        _draw_padded_input(ax, X, 0, -1, window, strides, padding, (i, j), fontsize)
         ax.text(in_w / 2, -0.45, f'Y[{i}, {j}] = {_fmt(Y[i, j])}', ha='center', va='center',
                 fontsize=11, color=COLORS['text'], gid=f'title {i} {j}')
     return fig
 
 
-def draw_arrays(arrays, columns=None):
+def draw_windows(X, pool_size, mode='max', *, strides=1, padding=0):
+    """Draw the padded 2-D input X once with every window outlined in its own colour,
+    beside the output, each output cell edged in the colour of its window."""
+    X = to_numpy(X)
+    window, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, window, mode, strides=strides, padding=padding)
+    (k_h, k_w), (s_h, s_w) = window, strides
+    in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
+    out_x = in_w + 2                                # the output starts 2 cells right
+    fig, axes = _figure(out_x + Y.shape[1], max(in_h, Y.shape[0]) + 0.8)
+    ax, fontsize = axes[0, 0], _fontsize([X, Y], axes[0, 0])
+    _draw_padded_grid(ax, X, 0, -0.8, padding, fontsize)
+    for n, (i, j) in enumerate(np.ndindex(*Y.shape)):
+        color, inset = WINDOW_COLORS[n % len(WINDOW_COLORS)], 0.08
+        ax.add_patch(Rectangle((j * s_w + inset, -0.8 - i * s_h - k_h + inset),
+                               k_w - 2 * inset, k_h - 2 * inset, fill=False, linewidth=3,
+                               edgecolor=color, gid=f'window {i} {j}'))
+        _cell(ax, out_x + j, -0.8 - i, f'output {i} {j}', COLORS['output'],
+              _fmt(Y[i, j]), fontsize)
+        ax.add_patch(Rectangle((out_x + j + inset, -0.8 - i - 1 + inset), 1 - 2 * inset,
+                               1 - 2 * inset, fill=False, linewidth=3, edgecolor=color,
+                               gid=f'output edge {i} {j}'))
+    mid = -0.8 - in_h / 2
+    ax.add_patch(FancyArrowPatch((in_w + 0.25, mid), (out_x - 0.25, mid), arrowstyle='-|>',
+                                 mutation_scale=18, color=COLORS['line']))
+    ax.text(in_w / 2, 0.35 - 0.8, 'input, padded', ha='center', fontsize=12)
+    ax.text(out_x + Y.shape[1] / 2, 0.35 - 0.8, 'output', ha='center', fontsize=12)
+    return fig
+
+
+def draw_arrays(arrays, columns=None, marked=None):
     """Draw a few small 2-D arrays as numbered grids, each under its title; nonzero cells
-    are darker."""
+    are darker; `marked` maps a name to the columns of that array to outline."""
     names = list(arrays)
     columns = columns or len(names)
-    values = {name: _numpy(arrays[name]) for name in names}
+    values = {name: to_numpy(arrays[name], name) for name in names}
     width = max(v.shape[1] for v in values.values())
     height = max(v.shape[0] for v in values.values()) + 1
     fig, axes = _figure(width, height, -(-len(names) // columns), columns)
@@ -187,6 +249,10 @@ def draw_arrays(arrays, columns=None):
         hot = [tuple(ij) for ij in np.argwhere(v != 0)]
         _draw_grid(ax, v, 0, -1, name, COLORS['output'], hot, COLORS['result'])
         ax.text(width / 2, -0.45, name, ha='center', va='center', fontsize=12)
+        for j in (marked or {}).get(name, ()):
+            ax.add_patch(Rectangle((j, -1 - v.shape[0]), 1, v.shape[0], fill=False,
+                                   linewidth=3, edgecolor=COLORS['window_edge'],
+                                   gid=f'{name} marked column {j}'))
     return fig
 
 
@@ -210,19 +276,23 @@ def draw_gradients(X, pool_size, gradients):
     """Draw the 2-D array X, each window's maximum shaded, beside the gradient maps in
     `gradients` (name: array shaped like X) of pooling X with stride = window; every window
     outlined, nonzero gradients darker."""
-    X = _numpy(X)
+    X = to_numpy(X)
     p_h, p_w = as_pair(pool_size, 'pool_size', 1)
     top = pool2d(X, (p_h, p_w), strides=(p_h, p_w))
-    panels = {'input': X, **{name: _numpy(g) for name, g in gradients.items()}}
+    panels = {'input': X, **{name: to_numpy(g, name) for name, g in gradients.items()}}
     fig, axes = _figure(X.shape[1] + 1, X.shape[0] + 1, 1, len(panels))
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1, wspace=0)  # cells as large as fit
+    fontsize = _fontsize(panels.values(), axes[0, 0])
     for ax, (name, v) in zip(axes.ravel(), panels.items()):
         if name == 'input':  # the winners: cells equal to their window's maximum
             hot = [(i, j) for i, j in np.ndindex(v.shape) if i // p_h < top.shape[0]
                    and j // p_w < top.shape[1] and v[i, j] == top[i // p_h, j // p_w]]
-            _draw_grid(ax, v, 0.5, -1, name, COLORS['input'], hot, COLORS['window'])
+            _draw_grid(ax, v, 0.5, -1, name, COLORS['input'], hot, COLORS['window'],
+                       fontsize)
         else:
             hot = [tuple(ij) for ij in np.argwhere(v != 0)]
-            _draw_grid(ax, v, 0.5, -1, name, COLORS['output'], hot, COLORS['result'])
+            _draw_grid(ax, v, 0.5, -1, name, COLORS['output'], hot, COLORS['result'],
+                       fontsize)
         for a, b in np.ndindex(top.shape):
             ax.add_patch(Rectangle((0.5 + b * p_w, -1 - (a + 1) * p_h), p_w, p_h, fill=False,
                                    linewidth=3, edgecolor=COLORS['window_edge'],
@@ -231,17 +301,15 @@ def draw_gradients(X, pool_size, gradients):
     return fig
 
 
-def plot_beta_sweep(window, betas):
-    """Plot softmax pooling and the smooth maximum of one 2-D window against beta (log
-    axis), with the window's average and maximum as dashed levels."""
-    window = _numpy(window)
+def plot_beta_sweep(betas, curves, levels):
+    """Plot `curves` (name: one value per beta, as `variants.beta_sweep` returns them)
+    against beta on a log axis, with `levels` (name: value) as labelled dashed lines, the
+    lowest one's label below its line."""
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100, facecolor='white')
-    for name, pool, color in (('softmax pooling', softmax_pool, COLORS['window_edge']),
-                              ('smooth maximum', smooth_max_pool, COLORS['line'])):
-        values = [pool(window, window.shape, beta).item() for beta in betas]
+    for (name, values), color in zip(curves.items(), (COLORS['window_edge'], COLORS['line'])):
         ax.plot(betas, values, color=color, linewidth=2.5, label=name, gid=f'line {name}')
-    for name, mode, below in (('maximum', 'max', False), ('average', 'avg', True)):
-        level = pool2d(window, window.shape, mode).item()
+    for name, level in levels.items():
+        below = level == min(levels.values())
         ax.axhline(level, color=COLORS['result'], linestyle='--', linewidth=2,
                    gid=f'level {name}')
         ax.annotate(f'{name} {_fmt(level)}', (betas[0], level), xytext=(2, -4 if below else 4),
@@ -257,42 +325,104 @@ def plot_beta_sweep(window, betas):
     return fig
 
 
-# matplotlib's player draws its buttons with Font Awesome icons loaded from a CDN, the one
-# remote asset it needs; plain characters work offline and in any font.
-_PLAYER_ICONS = {'fa-minus': '\u2212', 'fa-fast-backward': '|\u25c0\u25c0',
-                 'fa-step-backward': '|\u25c0', 'fa-play fa-flip-horizontal': '\u25c0',
-                 'fa-pause': '||', 'fa-play': '\u25b6', 'fa-step-forward': '\u25b6|',
-                 'fa-fast-forward': '\u25b6\u25b6|', 'fa-plus': '+'}
-
-
-def _offline_player(html):
-    """matplotlib's JavaScript player without remote assets, and with an element id that
-    depends only on the content, so that the same animation always gives the same HTML."""
-    html = re.sub(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">\s*', '', html)
-    for icon, text in _PLAYER_ICONS.items():
-        html = html.replace(f'<i class="fa {icon}"></i>', text)
-    random_id = re.search(r'_anim_img([0-9a-f]{32})', html).group(1)
-    stable_id = hashlib.sha1(html.replace(random_id, '').encode()).hexdigest()[:32]
-    return html.replace(random_id, stable_id)
-
-
 def animate_pooling(X, pool_size, mode='max', *, strides=1, padding=0):
     """The window sliding over the 2-D input X and filling the output, one frame per
     output cell, as HTML that plays in a static page (matplotlib's JavaScript player)."""
     from IPython.display import HTML
-    X = _numpy(X)
+    X = to_numpy(X)
     window, strides, padding = _pairs(pool_size, strides, padding)
     Y = pool2d(X, window, mode, strides=strides, padding=padding)
     width, height = _step_size(X.shape, Y.shape, padding)
     fig, axes = _figure(width, height)
     ax = axes[0, 0]
+    fontsize = _fontsize([X, Y], ax)
     positions = list(np.ndindex(*Y.shape))
 
     def draw(step):  # frame `step`: the window at output `step`, outputs so far written
         ax.clear()
         _frame(ax, width, height)
         _draw_step(ax, X, Y, window, strides, padding, mode, positions[step], y0=-0.8,
-                   done=step + 1)
+                   done=step + 1, fontsize=fontsize)
 
     animation = FuncAnimation(fig, draw, frames=len(positions), interval=1200)
-    return HTML(_offline_player(animation.to_jshtml(default_mode='loop')))
+    return HTML(offline_player(animation.to_jshtml(default_mode='loop')))
+
+
+def draw_maps(maps, columns=None):
+    """Show a few 2-D arrays as grey-scale images side by side, each under its title, all
+    on one scale (from the smallest to the largest value among them)."""
+    names = list(maps)
+    values = {name: to_numpy(maps[name], name) for name in names}
+    low = min(v.min() for v in values.values())
+    high = max(v.max() for v in values.values())
+    columns = columns or len(names)
+    rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(rows, columns, squeeze=False, dpi=100, facecolor='white',
+                             figsize=(2.4 * columns, 2.6 * rows))
+    for ax in axes.ravel():
+        ax.axis('off')
+    for ax, name in zip(axes.ravel(), names):
+        ax.imshow(values[name], cmap='gray', vmin=low, vmax=high, interpolation='nearest',
+                  gid=f'map {name}')
+        ax.set_title(name, fontsize=11)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_curves(xs, curves, xlabel, ylabel):
+    """Plot one line with markers per entry of `curves` (name: values at the points xs)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100, facecolor='white')
+    for (name, values), marker in zip(curves.items(), 'osD^v<>'):
+        ax.plot(xs, values, marker=marker, linewidth=2, label=name, gid=f'line {name}')
+    ax.set_xticks(list(xs))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.4)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def draw_adaptive_bins(panels):
+    """Draw, per panel (title: (n, starts, ends)), an axis of n numbered cells and under
+    it one bar per bin covering cells [start, end), each bin in its own colour."""
+    fig, axes = plt.subplots(1, len(panels), squeeze=False, dpi=100, facecolor='white',
+                             figsize=(CELL * sum(n + 1 for n, _, _ in panels.values()),
+                                      CELL * (2.2 + max(len(s) for _, s, _ in
+                                                      panels.values()))))
+    for ax, (title, (n, starts, ends)) in zip(axes[0], panels.items()):
+        _frame(ax, n, len(starts) + 1.8)
+        for j in range(n):
+            _cell(ax, j, -0.6, f'{title} cell {j}', COLORS['input'], str(j))
+        for i, (start, end) in enumerate(zip(starts, ends)):
+            ax.add_patch(Rectangle((start + 0.05, -2.6 - i), end - start - 0.1, 0.7,
+                                   facecolor=WINDOW_COLORS[i % len(WINDOW_COLORS)],
+                                   edgecolor=COLORS['line'], gid=f'{title} bin {i}'))
+            ax.text((start + end) / 2, -2.25 - i, f'bin {i}', ha='center', va='center',
+                    fontsize=10, color='white', gid=f'{title} bin {i}')
+        ax.text(n / 2, -0.25, title, ha='center', va='center', fontsize=12)
+    plt.close(fig)
+    return fig
+
+
+def plot_resolution(profiles):
+    """Plot map height against depth, one step line per network in `profiles`
+    (name: (depths, sides)), heights on a log scale."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=100, facecolor='white')
+    for (name, (depths, sides)), marker in zip(profiles.items(), 'osD^v<>'):
+        ax.step(depths, sides, where='post', marker=marker, label=name, gid=f'line {name}')
+    ax.set_yscale('log', base=2)
+    top = max(side for _, sides in profiles.values() for side in sides)
+    ticks = [2 ** e for e in range((top - 1).bit_length() + 1)]  # 1, 2, .., >= top
+    ax.set_yticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel('depth (convolution layers passed)')
+    ax.set_ylabel('map height (cells)')
+    ax.grid(True, alpha=0.4)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -3,9 +3,10 @@ both modes, and MXNet's rounding conventions, in a few large numpy operations.
 
 How it works (chapters 2 and 5 walk through it):
 
-* A rectangular maximum (or sum) is separable: the maximum over a p_h x p_w window is the
-  maximum over p_w columns of the maxima over p_h rows. So we pool the rows first, then
-  the columns, and each pass is a loop over the window's offsets, not over output cells.
+* A rectangular maximum (or sum) is separable: the maximum over a k_h x k_w window is the
+  maximum over k_w columns of the maxima over k_h rows. So we pool the rows first, then
+  the columns, and each pass is a loop over the window's offsets, not over output cells
+  (only the offsets that read some input cell: a huge window over a tiny input costs little).
 * Padding is never materialized. For offset `a` of the window, output row i reads input
   row i * s - p + a; the rows where that falls inside the input form one contiguous block,
   read with a single strided slice. Rows that fall into the padding are simply not read,
@@ -17,15 +18,18 @@ Choices where MXNet gives no answer a reader would want (tested in tests/test_po
   `max` and PyTorch do. (MXNet's max skips NaN, and a window of only NaN gives the lowest
   float32.)
 * Integers: max keeps the input's dtype; the average of integers is a float64.
+* float16: the average sums in float32 (as MXNet does) and comes back as float16.
+* Any dtype conversion is done a chunk of maps at a time, never for the whole input.
 * ceil_mode=True rounds the output length up, except that a last window which would start
   in the trailing padding is dropped, as PyTorch and ONNX do (MXNet keeps it and fills it
   with the lowest float32). Cells past the padded input count neither for the max nor in
   the average's divisor, as in MXNet.
 """
 import numpy as np
-from mxnet import nd
 
-from poolbook._checks import check_pool_args
+from poolbook import compiled
+from poolbook._checks import check_output_cells, check_pool_args
+from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype
 
 CHUNK_BYTES = 2**20  # input bytes pooled per step: small enough for the intermediate to stay cached
 
@@ -36,28 +40,36 @@ def output_size(n, k, s, p, ceil_mode=False):
     if not ceil_mode:
         return span // s + 1
     out = -(-span // s) + 1
-    if (out - 1) * s >= n + p:  # the last window would start in the trailing padding: drop it
+    if (out - 1) * s >= n + p:  # the last window would start in the trailing padding
         out -= 1
     return out
+
+
+def _offsets(n, k, s, p, out):
+    """The window offsets a along one axis at which some window reads an input cell."""
+    if s < n:  # the offsets window i reads, [p - i s, p - i s + n), overlap: one range
+        return range(max(0, p - (out - 1) * s), min(k, p + n))
+    return (a for i in reversed(range(out))  # disjoint ranges, one per window
+            for a in range(max(0, p - i * s), min(k, p - i * s + n)))
 
 
 def _taps(n, k, s, p, out):
     """For each window offset a along one axis: the block [i0, i1) of output positions
     whose cell a lies inside the input, and the strided input slice those cells are."""
-    for a in range(k):
+    for a in _offsets(n, k, s, p, out):
         i0 = max(0, -(-(p - a) // s))          # first i with i * s - p + a >= 0
-        i1 = min(out, (n - 1 + p - a) // s + 1)  # one past the last i with i * s - p + a <= n - 1
+        i1 = min(out, (n - 1 + p - a) // s + 1)  # past the last i with i s - p + a < n
         if i1 > i0:
             start = i0 * s - p + a
             yield i0, i1, slice(start, start + (i1 - i0 - 1) * s + 1, s)
 
 
-def _divisor(n, k, s, p, out, count_include_pad):
+def divisor(n, k, s, p, out, count_include_pad):
     """How many cells of each window along one axis the average divides by: k when every
     window lies inside the padded input, else one number per output position."""
     if count_include_pad and (out - 1) * s + k <= n + 2 * p:
         return k
-    if count_include_pad:  # a ceil-mode window runs past the padded input: count what it covers
+    if count_include_pad:  # a ceil-mode window past the padded input: count its cells
         return np.minimum(k, n + 2 * p - np.arange(out) * s)
     count = np.zeros(out, dtype=np.int64)  # cells inside the input itself
     for i0, i1, _ in _taps(n, k, s, p, out):
@@ -67,16 +79,20 @@ def _divisor(n, k, s, p, out, count_include_pad):
 
 def _pool_axis(A, axis, taps, mode, Y):
     """Max or sum of A over the windows of one axis (-2: rows, -1: columns), into Y.
-    `taps` lists, per window offset, the output block it reaches and the cells it reads."""
+    `taps` lists, per window offset, the output block it reaches and the cells it
+    reads."""
     combine = np.maximum if mode == 'max' else np.add
-    pick = (lambda M, index: M[..., index, :]) if axis == -2 else (lambda M, index: M[..., index])
+    pick = ((lambda M, index: M[..., index, :]) if axis == -2
+            else (lambda M, index: M[..., index]))
     rest = list(taps)
-    whole = [t for t in taps if t[:2] == (0, Y.shape[axis])]  # offsets that reach every output
+    # Offsets that reach every output:
+    whole = [t for t in taps if t[:2] == (0, Y.shape[axis])]
     if whole:  # start from a copy of one of them: one pass fewer than filling Y first
         np.copyto(Y, pick(A, whole[0][2]))
         rest.remove(whole[0])
     else:      # start from the neutral value: 0 for a sum, the lowest value for a max
-        Y.fill(0 if mode == 'avg' else -np.inf if Y.dtype.kind == 'f' else np.iinfo(Y.dtype).min)
+        Y.fill(0 if mode == 'avg' else -np.inf if Y.dtype.kind == 'f'
+               else np.iinfo(Y.dtype).min)
     for i0, i1, cells in rest:
         block = pick(Y, slice(i0, i1))
         combine(block, pick(A, cells), out=block)
@@ -87,26 +103,43 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
     """Max or average pooling of X, shaped (H, W), (C, H, W) or (N, C, H, W)."""
     (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(
         X, pool_size, mode, strides, padding, ceil_mode, count_include_pad)
-    A = X.asnumpy() if isinstance(X, nd.NDArray) else X
-    if mode == 'avg' and A.dtype.kind != 'f':
-        A = A.astype(np.float64)  # the average of integers is not an integer
-    n_h, n_w = A.shape[-2:]
+    n_h, n_w = X.shape[-2:]
     out_h = output_size(n_h, k_h, s_h, p_h, ceil_mode)
     out_w = output_size(n_w, k_w, s_w, p_w, ceil_mode)
+    check_output_cells(tuple(X.shape[:-2]) + (out_h, out_w))
+    # A sum needs at least float32 (float16 overflows at 65504), float64 for integers.
+    dtype = np.dtype(X.dtype).newbyteorder('=')
+    work = dtype if mode == 'max' else sum_dtype(dtype)
+    Y = np.empty(tuple(X.shape[:-2]) + (out_h, out_w),
+                 dtype if mode == 'max' else mean_dtype(dtype))
     taps_h = list(_taps(n_h, k_h, s_h, p_h, out_h))
     taps_w = list(_taps(n_w, k_w, s_w, p_w, out_w))
-    maps = A.reshape(-1, n_h, n_w)  # every channel of every image, one after the other
-    Y = np.empty((len(maps), out_h, out_w), A.dtype)
-    # Pool a few maps at a time, so that the rows-pooled intermediate stays in the cache.
-    chunk = max(1, CHUNK_BYTES // (n_h * n_w * A.itemsize))
-    rows = np.empty((min(chunk, len(maps)), out_h, n_w), A.dtype)
-    for c in range(0, len(maps), chunk):
-        R = rows[:len(maps[c:c + chunk])]
-        _pool_axis(maps[c:c + chunk], -2, taps_h, mode, R)   # pool the rows ...
-        _pool_axis(R, -1, taps_w, mode, Y[c:c + chunk])       # ... then the columns
+    (_, maps), Y_maps = map_chunks(X), Y.reshape(-1, out_h, out_w)  # (m, H, W) each
+    # Pool a few maps at a time, so that the rows-pooled intermediate stays in the cache
+    # (and any dtype conversion is of a few maps, never of the whole input).
+    chunk = max(1, CHUNK_BYTES // (n_h * n_w * work.itemsize))
+    rows = np.empty((min(chunk, len(Y_maps)), out_h, n_w), work)
+    cols = None if Y.dtype == work else np.empty((len(rows), out_h, out_w), work)
     if mode == 'avg':
-        div_h = _divisor(n_h, k_h, s_h, p_h, out_h, count_include_pad)
-        div_w = _divisor(n_w, k_w, s_w, p_w, out_w, count_include_pad)
-        Y /= (np.reshape(div_h, (-1, 1)) * np.reshape(div_w, (1, -1))).astype(Y.dtype)
-    Y = Y.reshape(A.shape[:-2] + (out_h, out_w))
-    return nd.array(Y, ctx=X.context, dtype=Y.dtype) if isinstance(X, nd.NDArray) else Y
+        div_h = divisor(n_h, k_h, s_h, p_h, out_h, count_include_pad)
+        div_w = divisor(n_w, k_w, s_w, p_w, out_w, count_include_pad)
+        div = (np.reshape(np.asarray(div_h, np.float64), (-1, 1))  # float64: exact
+               * np.reshape(div_w, (1, -1))).astype(work)
+    for c in range(0, len(Y_maps), chunk):
+        M = maps(c, c + chunk).astype(work, copy=False)
+        R = rows[:len(M)]
+        Z = Y_maps[c:c + chunk] if Y.dtype == work else cols[:len(M)]
+        with np.errstate(invalid='ignore', over='ignore'):  # inf - inf gives NaN
+            # float32, float64: compiled (chapter 5), unless the window outgrows the
+            # input: the kernel visits every window offset, numpy only those that read
+            if compiled.handles(M, Z) and k_h <= n_h and k_w <= n_w:
+                compiled.pool(M, (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
+                              div if mode == 'avg' else None, Z)
+            else:
+                _pool_axis(M, -2, taps_h, mode, R)   # pool the rows ...
+                _pool_axis(R, -1, taps_w, mode, Z)   # ... then the columns
+                if mode == 'avg':
+                    Z /= div
+            if cols is not None:
+                Y_maps[c:c + chunk] = Z  # float16: summed in float32, rounded once here
+    return like_input(Y, X)

@@ -10,67 +10,31 @@ operations between (or beside) maximum and average pooling.
   padding cells take no part (as in maximum pooling), so with padding beta = 0 gives
   `pool2d(..., 'avg', count_include_pad=False)`. There is no ceil mode;
 * `relu_max_weights`, `max_pool_by_relu`, `relu_max_counts`: maximum pooling built from
-  convolutions with fixed weights and ReLUs, max(a, b) = a + relu(b - a).
+  convolutions with fixed weights and ReLUs, max(a, b) = a + relu(b - a). The network
+  computes in float64 and is exact up to a few roundings: its error is at most
+  8 x layers x 2**-52 times the largest magnitude in the window (then one rounding to
+  X's dtype), so a small maximum next to huge negative values loses digits. It refuses
+  what it cannot do: infinities and NaN (inf - inf), magnitudes above 2**1000 (the
+  differences would overflow), integers above 2**53, windows above 1024 cells.
 
-Every function checks its arguments with the checks `pool2d` uses (poolbook._checks) and
-never changes its input.
+Every function checks its arguments with the checks `pool2d` uses (poolbook._checks),
+takes numpy and MXNet arrays, returns the kind it was given and never changes its input.
+Averages come back as `pool2d`'s do: a float input keeps its dtype, an integer gives
+float64; sums are taken in at least float32 (float64 for integers). Functions that build
+the padding or the window's weights refuse sizes that would take more than a few MiB.
 """
-import math
-import numbers
-
 import numpy as np
 from mxnet import nd
 
-from poolbook._checks import as_pair, check_pool_args
+from poolbook._checks import (check_beta, check_finite, check_padded_size,
+                              check_pool_args, check_relu_range, check_relu_window,
+                              check_shape)
+from poolbook.arrays import as_ndarray, like_input, mean_dtype, sum_dtype, to_numpy
 from poolbook.pooling import output_size, pool2d
 
-
-def _numpy(X):
-    """X as a numpy array (no copy for a numpy array)."""
-    return X.asnumpy() if isinstance(X, nd.NDArray) else X
-
-
-def _like(Y, X):
-    """The numpy array Y returned as the kind of array X is (numpy or NDArray)."""
-    if isinstance(X, nd.NDArray):
-        return nd.array(Y, ctx=X.context, dtype=Y.dtype)
-    return Y
-
-
 def float_ndarray(X):
-    """X as an NDArray of float64 if it is float64, else of float32 (MXNet's default)."""
-    dtype = np.float64 if X.dtype == np.float64 else np.float32
-    if isinstance(X, nd.NDArray):
-        return X if X.dtype == dtype else X.astype(dtype)
-    return nd.array(X, dtype=dtype)
-
-
-def check_beta(beta):
-    """Refuse a beta that is not a real number, not finite, or negative."""
-    if isinstance(beta, (bool, np.bool_)) or not isinstance(beta, numbers.Real):
-        raise TypeError(f"beta must be a real number, got {beta!r} "
-                        f"of type {type(beta).__name__}")
-    if not math.isfinite(beta) or beta < 0:
-        raise ValueError(f"beta must be a finite number at least 0, got {beta!r}")
-
-
-def check_finite(A):
-    """Refuse an array holding infinities or NaN (a softmax of them is undefined)."""
-    bad = int(np.size(A) - np.isfinite(A).sum())
-    if bad:
-        raise ValueError(f"X must hold finite numbers, got {bad} infinite or NaN value(s)")
-
-
-def check_shape(shape):
-    """Refuse a shape that is not (C, H, W) with three positive ints; return it as a tuple."""
-    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
-        raise ValueError(f"shape must be (C, H, W), three ints, got {shape!r}")
-    if not all(isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
-               for v in shape):
-        raise TypeError(f"shape must hold ints, got {shape!r}")
-    if min(shape) < 1:
-        raise ValueError(f"shape must hold positive ints, got {shape!r}")
-    return tuple(int(v) for v in shape)
+    """X as an NDArray in the float dtype its sums need (float64 for integers)."""
+    return as_ndarray(X, sum_dtype(X.dtype))
 
 
 # ----------------------------------------------------------------------------------------
@@ -78,18 +42,19 @@ def check_shape(shape):
 
 def avg_pool_as_conv(X, pool_size, *, strides=1, padding=0):
     """Average pooling of X (N, C, H, W) as a grouped convolution."""
-    (p_h, p_w), strides, padding = check_pool_args(
+    (k_h, k_w), strides, padding = check_pool_args(
         X, pool_size, 'avg', strides, padding, ndims=(4,))
+    check_padded_size(X.shape[-2:], padding)
     A = float_ndarray(X)
     C = A.shape[1]
-    # One filter per channel, every weight 1 / (p_h p_w); num_group=C
+    # One filter per channel, every weight 1 / (k_h k_w); num_group=C
     # makes filter c read channel c only, so channels do not mix.
-    W = nd.full((C, 1, p_h, p_w), 1 / (p_h * p_w), ctx=A.context,
+    W = nd.full((C, 1, k_h, k_w), 1 / (k_h * k_w), ctx=A.context,
                 dtype=A.dtype)
-    Y = nd.Convolution(A, W, kernel=(p_h, p_w), stride=strides,
+    Y = nd.Convolution(A, W, kernel=(k_h, k_w), stride=strides,
                        pad=padding, num_filter=C, num_group=C,
                        no_bias=True)
-    return Y if isinstance(X, nd.NDArray) else Y.asnumpy()
+    return like_input(Y.astype(mean_dtype(X.dtype)), X)
 
 
 # ----------------------------------------------------------------------------------------
@@ -97,21 +62,21 @@ def avg_pool_as_conv(X, pool_size, *, strides=1, padding=0):
 
 def count_pool_ops(X, pool_size, mode='max', *, strides=1, padding=0):
     """Pool X (C, H, W) in a loop that counts each operation."""
-    (p_h, p_w), (s_h, s_w), (q_h, q_w) = check_pool_args(
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(
         X, pool_size, mode, strides, padding, ndims=(3,))
-    A = X.asnumpy() if isinstance(X, nd.NDArray) else X
+    check_padded_size(X.shape[-2:], (p_h, p_w))
     # Pad as chapter 2 does: -inf never wins a max, 0 adds nothing.
     fill = -np.inf if mode == 'max' else 0.0
-    P = np.pad(A.astype(np.float64), ((0, 0), (q_h, q_h), (q_w, q_w)),
+    P = np.pad(to_numpy(X).astype(np.float64), ((0, 0), (p_h, p_h), (p_w, p_w)),
                constant_values=fill)
     C, H, W = P.shape
-    Y = np.zeros((C, (H - p_h) // s_h + 1, (W - p_w) // s_w + 1))
+    Y = np.zeros((C, (H - k_h) // s_h + 1, (W - k_w) // s_w + 1))
     ops = dict(comparisons=0, additions=0, divisions=0, reads=0,
                writes=0)
     for c, i, j in np.ndindex(Y.shape):
         result = None
-        for a in range(p_h):
-            for b in range(p_w):
+        for a in range(k_h):
+            for b in range(k_w):
                 x = P[c, i * s_h + a, j * s_w + b]
                 ops['reads'] += 1
                 if result is None:
@@ -125,7 +90,7 @@ def count_pool_ops(X, pool_size, mode='max', *, strides=1, padding=0):
                     result = result + x
         if mode == 'avg':
             ops['divisions'] += 1
-            result = result / (p_h * p_w)
+            result = result / (k_h * k_w)
         ops['writes'] += 1
         Y[c, i, j] = result
     return Y, ops
@@ -135,11 +100,11 @@ def pool_cost(shape, pool_size, mode='max', *, strides=1, padding=0):
     """Operations to pool a (C, H, W) input, by the formula."""
     C, H, W = check_shape(shape)
     X = np.broadcast_to(np.float32(0), shape)  # for the checks only
-    (p_h, p_w), (s_h, s_w), (q_h, q_w) = check_pool_args(
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(
         X, pool_size, mode, strides, padding, ndims=(3,))
-    outputs = (C * output_size(H, p_h, s_h, q_h)
-               * output_size(W, p_w, s_w, q_w))
-    k = p_h * p_w  # cells per window
+    outputs = (C * output_size(H, k_h, s_h, p_h)
+               * output_size(W, k_w, s_w, p_w))
+    k = k_h * k_w  # cells per window
     return {'comparisons': (k - 1) * outputs if mode == 'max' else 0,
             'additions': (k - 1) * outputs if mode == 'avg' else 0,
             'divisions': outputs if mode == 'avg' else 0,
@@ -152,9 +117,9 @@ def pool_cost(shape, pool_size, mode='max', *, strides=1, padding=0):
 
 def negated(X):
     """X with its order reversed: -X for floats, ~X = -X - 1 for integers (never overflows)."""
-    A = _numpy(X)
+    A = to_numpy(X)
     flipped = np.invert(A) if A.dtype.kind in 'iu' else np.negative(A)
-    return _like(flipped, X)
+    return like_input(flipped, X)
 
 
 def min_pool(X, pool_size, *, strides=1, padding=0, ceil_mode=False):
@@ -170,25 +135,25 @@ def min_pool(X, pool_size, *, strides=1, padding=0, ceil_mode=False):
 
 def window_cells(X, pool_size, *, strides=1, padding=0):
     """Each window's cells minus its maximum, a mask of its real cells, and the maxima."""
-    # Shapes (..., out_h, out_w, p_h * p_w) twice, then (..., out_h, out_w); all float64.
-    (p_h, p_w), (s_h, s_w), (q_h, q_w) = check_pool_args(X, pool_size, 'max', strides,
+    # Shapes (..., out_h, out_w, k_h * k_w) twice, then (..., out_h, out_w); all float64.
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(X, pool_size, 'max', strides,
                                                          padding)
-    A = _numpy(X).astype(np.float64)
+    check_padded_size(X.shape[-2:], (p_h, p_w))
+    A = to_numpy(X).astype(np.float64)
     check_finite(A)
-    pad = [(0, 0)] * (A.ndim - 2) + [(q_h, q_h), (q_w, q_w)]
+    pad = [(0, 0)] * (A.ndim - 2) + [(p_h, p_h), (p_w, p_w)]
     view = np.lib.stride_tricks.sliding_window_view
-    cells = view(np.pad(A, pad), (p_h, p_w), axis=(-2, -1))[..., ::s_h, ::s_w, :, :]
-    real = view(np.pad(np.ones(A.shape[-2:], bool), pad[-2:]), (p_h, p_w))[::s_h, ::s_w]
+    cells = view(np.pad(A, pad), (k_h, k_w), axis=(-2, -1))[..., ::s_h, ::s_w, :, :]
+    real = view(np.pad(np.ones(A.shape[-2:], bool), pad[-2:]), (k_h, k_w))[::s_h, ::s_w]
     cells = cells.reshape(cells.shape[:-2] + (-1,))
     real = real.reshape(real.shape[:-2] + (-1,))
-    top = pool2d(A, (p_h, p_w), 'max', strides=(s_h, s_w), padding=(q_h, q_w))
+    top = pool2d(A, (k_h, k_w), 'max', strides=(s_h, s_w), padding=(p_h, p_w))
     return np.where(real, cells - top[..., None], 0.0), real, top
 
 
 def pooled_like(X, Y):
     """The numpy result Y as the kind of array X is, in X's float type (float64 for ints)."""
-    dtype = X.dtype if np.dtype(X.dtype).kind == 'f' else np.float64
-    return _like(Y.astype(dtype), X)
+    return like_input(Y.astype(mean_dtype(X.dtype)), X)
 
 
 def softmax_pool(X, pool_size, beta=1.0, *, strides=1, padding=0):
@@ -235,8 +200,8 @@ def pair_max_weights(m):
 
 def relu_max_weights(pool_size):
     """Weights of conv, ReLU, ..., conv giving a window's maximum."""
-    p_h, p_w = as_pair(pool_size, 'pool_size', minimum=1)
-    m = p_h * p_w
+    k_h, k_w = check_relu_window(pool_size)
+    m = k_h * k_w
     W = np.eye(m, dtype=int)  # picks the window's m cells
     weights = []
     while m > 1:
@@ -248,14 +213,15 @@ def relu_max_weights(pool_size):
 
 
 def max_pool_by_relu(X, pool_size, *, strides=1):
-    """Maximum pooling of X (N, C, H, W) by convolutions and ReLUs."""
-    (p_h, p_w), strides, _ = check_pool_args(X, pool_size, 'max',
+    """Maximum pooling of X (N, C, H, W) by convolutions and ReLUs, in float64."""
+    (k_h, k_w), strides, _ = check_pool_args(X, pool_size, 'max',
                                              strides, ndims=(4,))
-    Y = float_ndarray(X)
+    check_relu_range(to_numpy(X))
+    Y = as_ndarray(X, np.float64)  # a - b and a + relu(b - a) lose less
     C = Y.shape[1]
-    for n, W in enumerate(relu_max_weights((p_h, p_w))):
+    for n, W in enumerate(relu_max_weights((k_h, k_w))):
         if n == 0:   # the window's cells, at the pooling's stride
-            kernel, stride = (p_h, p_w), strides
+            kernel, stride = (k_h, k_w), strides
         else:        # then per position
             kernel, stride = (1, 1), (1, 1)
             Y = nd.relu(Y)
@@ -266,7 +232,7 @@ def max_pool_by_relu(X, pool_size, *, strides=1):
         Y = nd.Convolution(Y, filters, kernel=kernel, stride=stride,
                            num_filter=C * W.shape[0], num_group=C,
                            no_bias=True)
-    return Y if isinstance(X, nd.NDArray) else Y.asnumpy()
+    return like_input(Y.astype(mean_dtype(X.dtype)), X)
 
 
 def relu_max_counts(pool_size):
@@ -274,3 +240,19 @@ def relu_max_counts(pool_size):
     weights = relu_max_weights(pool_size)
     return {'cells': weights[0].shape[1], 'relu_layers': len(weights) - 1,
             'convolutions': len(weights), 'widest': max(W.shape[0] for W in weights)}
+
+
+# ----------------------------------------------------------------------------------------
+# Exercise 5 in a picture: one window's softmax pooling and smooth maximum as beta grows.
+
+def beta_sweep(window, betas):
+    """One 2-D window's softmax pooling and smooth maximum at each beta, and its levels."""
+    A = to_numpy(window, 'window')
+    if A.ndim != 2:
+        raise ValueError(f"window must be a 2-D array, got shape {A.shape}")
+    curves = {name: np.array([pool(A, A.shape, beta).item() for beta in betas])
+              for name, pool in (('softmax pooling', softmax_pool),
+                                 ('smooth maximum', smooth_max_pool))}
+    levels = {name: pool2d(A, A.shape, mode).item()
+              for name, mode in (('maximum', 'max'), ('average', 'avg'))}
+    return curves, levels

@@ -1,0 +1,74 @@
+"""Anti-aliased pooling (Zhang, "Making Convolutional Networks Shift-Invariant Again",
+ICML 2019): blur with a small binomial filter before subsampling, so that a shift of the
+input by one pixel moves the output smoothly instead of making it jump.
+
+Conventions (tested in tests/test_antialias.py):
+
+* The filter of size f is row f - 1 of Pascal's triangle, outer itself, divided by its
+  sum: size 3 is [1, 2, 1] / 4 along each axis. Size 1 is [1]: plain subsampling.
+* The edge: before blurring, the input is padded by reflection about its border cell
+  (numpy's mode 'reflect': ... 2 1 | 0 1 2 ...), floor((f - 1) / 2) cells before and
+  ceil((f - 1) / 2) after, as Zhang's code pads. Every output is an average of real cells.
+* Output shape: blur_pool2d at stride s gives ceil(H / s) x ceil(W / s), which for H and W
+  divisible by s (even, at stride 2) is the shape of pool2d(X, s, strides=s).
+  max_blur_pool2d(X, k, strides=s) always has the shape of pool2d(X, k, strides=s), so it
+  can replace a pooling layer.
+* dtypes as for average pooling: sums in float32 for float16 and float32, in float64 for
+  float64 and integers; the result in the input's float dtype, or float64 for integers.
+"""
+import numpy as np
+
+from poolbook._checks import as_pair, check_input, check_pool_args, is_int
+from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
+from poolbook.pooling import pool2d
+
+
+def check_filter_size(filter_size):
+    """Refuse a blur filter size that is not an int from 1 to 5."""
+    if not is_int(filter_size):
+        raise TypeError(f"filter_size must be an int from 1 to 5, got {filter_size!r}")
+    if not 1 <= filter_size <= 5:
+        raise ValueError(f"filter_size must be from 1 to 5, got {filter_size!r}")
+
+
+def binomial_filter(filter_size):
+    """The normalized 1-D binomial filter: [1, 2, 1] / 4 for size 3."""
+    check_filter_size(filter_size)
+    row = np.array([1.0])
+    for _ in range(filter_size - 1):
+        row = np.convolve(row, [1.0, 1.0])  # next row of Pascal's triangle
+    return row / row.sum()
+
+
+def blur_axis(A, axis, weights, stride):
+    """Blur A along one axis (-2: rows, -1: columns) with `weights`, padding by
+    reflection; keep every `stride`-th result."""
+    f, n = len(weights), A.shape[axis]
+    pad = [(0, 0)] * A.ndim
+    pad[axis] = ((f - 1) // 2, f // 2)
+    P = np.pad(A, pad, mode='reflect')
+    out = -(-n // stride)  # ceil(n / stride)
+    Y = 0
+    for a, w in enumerate(weights):  # one strided slice per filter tap
+        Y = Y + w * np.take(P, range(a, a + stride * (out - 1) + 1, stride), axis=axis)
+    return Y
+
+
+def blur_pool2d(X, *, strides=2, filter_size=3):
+    """Blur each channel of X with a binomial filter; keep every strides-th cell."""
+    A = to_numpy(X)
+    check_input(A, ndims=(2, 3, 4))
+    s_h, s_w = as_pair(strides, 'strides', minimum=1)
+    dtype = sum_dtype(A.dtype)  # float32 for float16 and float32, float64 otherwise
+    weights = binomial_filter(filter_size).astype(dtype)
+    Y = blur_axis(blur_axis(A.astype(dtype), -2, weights, s_h), -1, weights, s_w)
+    return like_input(np.ascontiguousarray(Y, dtype=mean_dtype(A.dtype)), X)
+
+
+def max_blur_pool2d(X, pool_size=2, *, strides=2, filter_size=3):
+    """Max pooling at stride 1, then blur_pool2d: Zhang's anti-aliased max pooling."""
+    A = to_numpy(X)
+    check_pool_args(A, pool_size, 'max', strides)
+    check_filter_size(filter_size)
+    dense = pool2d(A, pool_size, 'max', strides=1)
+    return like_input(blur_pool2d(dense, strides=strides, filter_size=filter_size), X)

@@ -1,0 +1,99 @@
+"""The one place where poolbook turns its inputs into numpy arrays and its results back
+into the kind of array it was given.
+
+The rule (stated for readers in the package docstring, poolbook/__init__.py):
+
+* accepted: numpy arrays, including read-only, memory-mapped, non-contiguous,
+  Fortran-ordered and byte-swapped ones and `np.matrix`; MXNet's `mx.nd.NDArray` and
+  `mx.np.ndarray` (on any context);
+* refused with a TypeError naming the parameter: masked arrays (a mask is a meaning we
+  would otherwise silently drop: pass `X.filled(value)`), and everything that is not an
+  array (lists, tuples, scalars: say `np.asarray(X)` to mean them as an array);
+* returned: a numpy input gives a plain numpy ndarray, an `mx.nd.NDArray` an NDArray and
+  an `mx.np.ndarray` an `mx.np.ndarray`, on the input's context.
+"""
+import mxnet as mx
+import numpy as np
+from mxnet import nd
+
+
+def check_kind(X, name='X'):
+    """Refuse X unless it is a numpy array (not masked), an mx.nd.NDArray or mx.np.ndarray."""
+    if isinstance(X, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a numpy masked array, whose mask poolbook would ignore: "
+                        f"pass {name}.filled(value) with the value masked cells should take")
+    if not isinstance(X, (np.ndarray, nd.NDArray)):
+        raise TypeError(f"{name} must be a numpy array or an mx.nd.NDArray (or mx.np."
+                        f"ndarray), got {type(X).__name__} (np.asarray makes a list an array)")
+
+
+def to_numpy(X, name='X'):
+    """X as a base-class numpy ndarray in native byte order, copied only when it must be."""
+    check_kind(X, name)
+    A = X.asnumpy() if isinstance(X, nd.NDArray) else np.asarray(X)  # matrix, memmap: views
+    if not A.dtype.isnative:
+        A = A.astype(A.dtype.newbyteorder('='))
+    return A
+
+
+def map_chunks(X, name='X'):
+    """X (..., H, W) as (maps, fetch): fetch(c0, c1) gives maps c0..c1-1 as one numpy array."""
+    # A view where a numpy X's maps lie in memory that way; else a copy of those maps only
+    # (MXNet arrays, Fortran order, byte-swapped), so that no step copies the whole input.
+    check_kind(X, name)
+    lead, hw = tuple(X.shape[:-2]), tuple(X.shape[-2:])
+    count = int(np.prod(lead))
+    if isinstance(X, nd.NDArray):  # an NDArray is contiguous: reshaping it is free
+        flat = X.as_nd_ndarray().reshape((count,) + hw)
+        return count, lambda c0, c1: flat[c0:min(c1, count)].asnumpy()
+    A = np.asarray(X)
+    if leading_axes_merge(A):
+        flat = A.reshape((count,) + hw)  # a view
+        fetch = lambda c0, c1: flat[c0:c1]
+    else:  # e.g. Fortran order: gather the chunk's maps
+        fetch = lambda c0, c1: A[np.unravel_index(np.arange(c0, min(c1, count)), lead)]
+    if A.dtype.isnative:
+        return count, fetch
+    return count, lambda c0, c1: fetch(c0, c1).astype(A.dtype.newbyteorder('='))
+
+
+def leading_axes_merge(A):
+    """True when the axes of A before the last two merge into one without a copy."""
+    axes = [(n, stride) for n, stride in zip(A.shape[:-2], A.strides[:-2]) if n > 1]
+    return all(outer == inner * n for (_, outer), (n, inner) in zip(axes, axes[1:]))
+
+
+def like_input(Y, X):
+    """The result Y (numpy or NDArray) as the kind of array X is, on X's context, in Y's dtype."""
+    if not isinstance(X, nd.NDArray):
+        return Y.asnumpy() if isinstance(Y, nd.NDArray) else Y
+    if isinstance(Y, nd.NDArray):
+        Z = Y.as_nd_ndarray().as_in_context(X.ctx)
+    elif Y.flags.c_contiguous and Y.dtype != np.int8:  # lend Y's memory to MXNet: no copy
+        Z = nd.from_numpy(Y, zero_copy=True).as_in_context(X.ctx)
+    else:  # MXNet cannot borrow int8 or strided memory
+        Z = nd.array(Y, ctx=X.ctx, dtype=Y.dtype)
+    return Z.as_np_ndarray() if isinstance(X, mx.np.ndarray) else Z
+
+
+def as_ndarray(X, dtype=None):
+    """X as an mx.nd.NDArray in `dtype` (default: X's), without a copy if it is one already."""
+    dtype = np.dtype(X.dtype if dtype is None else dtype)
+    if isinstance(X, nd.NDArray):
+        X = X.as_nd_ndarray()
+        return X if X.dtype == dtype else X.astype(dtype)
+    return nd.array(to_numpy(X), dtype=dtype)
+
+
+def sum_dtype(dtype):
+    """The dtype to add values of `dtype` in: at least float32, float64 for integers."""
+    dtype = np.dtype(dtype)
+    if dtype.kind != 'f':
+        return np.dtype(np.float64)  # exact for every sum below 2**53
+    return max(dtype, np.dtype(np.float32), key=lambda d: d.itemsize)
+
+
+def mean_dtype(dtype):
+    """The dtype an average of `dtype` values comes back in: its own if float, else float64."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype.kind == 'f' else np.dtype(np.float64)
