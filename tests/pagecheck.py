@@ -422,6 +422,18 @@ def links(visit):
     return [Problem('links', text) for text in found]
 
 
+CODE_WIDTHS = """() => Array.from(document.querySelectorAll('div.cell_input pre'))
+    .map(pre => [pre.scrollWidth, pre.clientWidth, pre.textContent.split('\\n')
+        .reduce((longest, line) => line.length > longest.length ? line : longest, '')])"""
+
+
+def code(visit):
+    """Every code cell's source fits its box: no line makes the reader scroll sideways."""
+    return [Problem('code', f'a code cell scrolls sideways ({scroll} px of content in '
+                            f'{width} px); its longest line: {line.strip()[:60]!r}')
+            for scroll, width, line in visit.tab.evaluate(CODE_WIDTHS) if scroll > width + 1]
+
+
 THEME = """() => [document.documentElement.dataset.theme,
                   getComputedStyle(document.body).backgroundColor]"""
 
@@ -444,7 +456,7 @@ def dark(visit):
                             f'body background {background}')]
 
 
-READER = (console, requests, external, math, images, players, links)  # every page
+READER = (console, requests, external, math, images, players, links, code)  # every page
 
 
 def check(visit, checks=READER):

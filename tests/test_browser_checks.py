@@ -89,7 +89,7 @@ def clean_page(tmp_path):
     (tmp_path / 'clean.html').write_text(page_html(f'''
         <h1 id="here">Clean</h1><a name="named"></a>
         <p>Prices in $ and one \\ backslash; in code, TeX stays raw:</p>
-        <pre>print(r"$$x$$ \\(y\\) \\[z\\]")</pre> <code>\\(w\\)</code>
+        <div class="cell_input"><pre>print(r"$$x$$ \\(y\\) \\[z\\]")</pre></div> <code>\\(w\\)</code>
         <img src="ok.png" alt="ok">
         {animation_html()}
         <a href="#">top</a> <a href="#top">top</a> <a href="#here">here</a>
@@ -139,7 +139,9 @@ def broken_page(tmp_path):
         {without_script}
         <div class="animation"><img src="ok.png"></div>
         <a href="#nowhere">bad anchor</a> <a href="other.html#nowhere">bad anchor there</a>
-        <a href="missing.html">missing page</a>''',
+        <a href="missing.html">missing page</a>
+        <div class="cell_input"><pre style="width: 20em; overflow-x: auto">{'x = 1; ' * 40}</pre>
+        </div>''',
         head='''<script>window.MathJax = {}</script>
         <link rel="stylesheet" href="hangup.css">
         <script src="https://cdn.example.invalid/lib.js"></script>'''))
@@ -162,6 +164,7 @@ def test_every_check_fires_on_a_broken_page(page, broken_page):
     assert names(problems, 'images', 'missing.png', 'corrupt.png', 'cdn.example.invalid')
     assert len(found(problems, 'players')) == 2  # player 1: no frame; player 2: no buttons
     assert names(problems, 'links', "'#nowhere'", "'other.html#nowhere'", 'missing.html')
+    assert names(problems, 'code', 'x = 1; x = 1;')
 
 
 def test_links_fires_on_a_redirect_to_a_missing_page(page, broken_page):
