@@ -1,8 +1,8 @@
-"""Tests of poolbook._checks not covered through the functions that use them."""
+"""Tests of poolbook.checks not covered through the functions that use them."""
 import numpy as np
 import pytest
 
-from poolbook._checks import (as_pair, check_finite, check_float, check_output_cells,
+from poolbook.checks import (as_pair, check_finite, check_float, check_output_cells,
                               check_padded_size, check_shape, is_int)
 
 

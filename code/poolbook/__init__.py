@@ -38,7 +38,7 @@ Fortran order, byte swaps, integers), and lends its numpy result to MXNet withou
 (bench/pooling_memory.py measures it against the budget of one padded copy of the input
 plus the output).
 """
-from poolbook._checks import (as_pair, check_beta, check_corr2d_args, check_pool2d_args,
+from poolbook.checks import (as_pair, check_beta, check_corr2d_args, check_pool2d_args,
                               check_pool_args, check_shape, check_strided_args)
 from poolbook.arrays import as_ndarray, like_input, to_numpy
 from poolbook.conv import corr2d
@@ -48,6 +48,12 @@ __all__ = ['pool2d', 'output_size', 'corr2d', 'check_pool2d_args', 'check_stride
            'check_corr2d_args', 'as_pair', 'check_pool_args', 'check_beta', 'check_shape',
            'to_numpy', 'like_input', 'as_ndarray', 'divisor', 'CHUNK_BYTES']
 
+# Global and adaptive pooling, the backward pass (chapter 6).
+from poolbook.adaptive import adaptive_pool2d, global_pool2d  # noqa: E402
+from poolbook.backward import pool2d_backward  # noqa: E402
+
+__all__ += ['global_pool2d', 'adaptive_pool2d', 'pool2d_backward']
+
 # Anti-aliased pooling and shift measurements (chapter 7).
 from poolbook.antialias import blur_pool2d, max_blur_pool2d  # noqa: E402
 
@@ -55,6 +61,6 @@ __all__ += ['blur_pool2d', 'max_blur_pool2d']
 
 # The compiled loop and kernel, and what chapter 5's shown pool2d calls (chapter 5).
 from poolbook import compiled  # noqa: E402
-from poolbook._checks import check_loop_args, check_output_cells  # noqa: E402
+from poolbook.checks import check_loop_args, check_output_cells  # noqa: E402
 
 __all__ += ['compiled', 'check_loop_args', 'check_output_cells']

@@ -18,17 +18,9 @@ Conventions (tested in tests/test_antialias.py):
 """
 import numpy as np
 
-from poolbook._checks import as_pair, check_input, check_pool_args, is_int
 from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
+from poolbook.checks import as_pair, check_filter_size, check_input, check_pool_args
 from poolbook.pooling import pool2d
-
-
-def check_filter_size(filter_size):
-    """Refuse a blur filter size that is not an int from 1 to 5."""
-    if not is_int(filter_size):
-        raise TypeError(f"filter_size must be an int from 1 to 5, got {filter_size!r}")
-    if not 1 <= filter_size <= 5:
-        raise ValueError(f"filter_size must be from 1 to 5, got {filter_size!r}")
 
 
 def binomial_filter(filter_size):

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from poolbook._checks import check_pool2d_args
+from poolbook.checks import check_pool2d_args
 from poolbook.arrays import like_input, to_numpy
 
 try:

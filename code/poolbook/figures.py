@@ -18,7 +18,7 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 from matplotlib.textpath import TextPath
 import numpy as np
 
-from poolbook._checks import as_pair
+from poolbook.checks import as_pair
 from poolbook.arrays import to_numpy
 from poolbook.player import offline_player
 from poolbook.pooling import pool2d

@@ -18,6 +18,8 @@ Choices where MXNet gives no answer a reader would want (tested in tests/test_po
   `max` and PyTorch do. (MXNet's max skips NaN, and a window of only NaN gives the lowest
   float32.)
 * Integers: max keeps the input's dtype; the average of integers is a float64.
+* MXNet's other two modes (chapter 6): 'sum', and 'lp', (sum of x**p) ** (1/p) for
+  p_value 1, 2 or 3, with no absolute value, as MXNet computes it (not the Lp norm).
 * float16: the average sums in float32 (as MXNet does) and comes back as float16.
 * Any dtype conversion is done a chunk of maps at a time, never for the whole input.
 * ceil_mode=True rounds the output length up, except that a last window which would start
@@ -28,7 +30,8 @@ Choices where MXNet gives no answer a reader would want (tested in tests/test_po
 import numpy as np
 
 from poolbook import compiled
-from poolbook._checks import check_output_cells, check_pool_args
+from poolbook.checks import (POOL2D_MODES, check_output_cells, check_p_value,
+                              check_pool_args)
 from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype
 
 CHUNK_BYTES = 2**20  # input bytes pooled per step: small enough for the intermediate to stay cached
@@ -91,7 +94,7 @@ def _pool_axis(A, axis, taps, mode, Y):
         np.copyto(Y, pick(A, whole[0][2]))
         rest.remove(whole[0])
     else:      # start from the neutral value: 0 for a sum, the lowest value for a max
-        Y.fill(0 if mode == 'avg' else -np.inf if Y.dtype.kind == 'f'
+        Y.fill(0 if mode != 'max' else -np.inf if Y.dtype.kind == 'f'
                else np.iinfo(Y.dtype).min)
     for i0, i1, cells in rest:
         block = pick(Y, slice(i0, i1))
@@ -99,10 +102,12 @@ def _pool_axis(A, axis, taps, mode, Y):
 
 
 def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
-           count_include_pad=True):
-    """Max or average pooling of X, shaped (H, W), (C, H, W) or (N, C, H, W)."""
+           count_include_pad=True, p_value=None):
+    """Max, average, sum or Lp pooling of X: (H, W), (C, H, W) or (N, C, H, W)."""
     (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(
-        X, pool_size, mode, strides, padding, ceil_mode, count_include_pad)
+        X, pool_size, mode, strides, padding, ceil_mode, count_include_pad,
+        modes=POOL2D_MODES)
+    check_p_value(p_value, mode)
     n_h, n_w = X.shape[-2:]
     out_h = output_size(n_h, k_h, s_h, p_h, ceil_mode)
     out_w = output_size(n_w, k_w, s_w, p_w, ceil_mode)
@@ -125,8 +130,12 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
         div_w = divisor(n_w, k_w, s_w, p_w, out_w, count_include_pad)
         div = (np.reshape(np.asarray(div_h, np.float64), (-1, 1))  # float64: exact
                * np.reshape(div_w, (1, -1))).astype(work)
+    elif mode != 'max':  # 'sum' and 'lp' divide by nothing (the compiled kernel by 1)
+        div = np.ones((1, 1), work)
     for c in range(0, len(Y_maps), chunk):
         M = maps(c, c + chunk).astype(work, copy=False)
+        if mode == 'lp' and p_value > 1:
+            M = M ** p_value  # a new array: M may be a view of X
         R = rows[:len(M)]
         Z = Y_maps[c:c + chunk] if Y.dtype == work else cols[:len(M)]
         with np.errstate(invalid='ignore', over='ignore'):  # inf - inf gives NaN
@@ -134,12 +143,14 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
             # input: the kernel visits every window offset, numpy only those that read
             if compiled.handles(M, Z) and k_h <= n_h and k_w <= n_w:
                 compiled.pool(M, (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
-                              div if mode == 'avg' else None, Z)
+                              None if mode == 'max' else div, Z)
             else:
                 _pool_axis(M, -2, taps_h, mode, R)   # pool the rows ...
                 _pool_axis(R, -1, taps_w, mode, Z)   # ... then the columns
                 if mode == 'avg':
                     Z /= div
+            if mode == 'lp' and p_value > 1:
+                (np.sqrt if p_value == 2 else np.cbrt)(Z, out=Z)  # MXNet's roots
             if cols is not None:
                 Y_maps[c:c + chunk] = Z  # float16: summed in float32, rounded once here
     return like_input(Y, X)

@@ -9,7 +9,7 @@
 """
 import numpy as np
 
-from poolbook._checks import as_pair
+from poolbook.checks import as_pair
 from poolbook.arrays import like_input, to_numpy
 
 

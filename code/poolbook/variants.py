@@ -17,7 +17,7 @@ operations between (or beside) maximum and average pooling.
   what it cannot do: infinities and NaN (inf - inf), magnitudes above 2**1000 (the
   differences would overflow), integers above 2**53, windows above 1024 cells.
 
-Every function checks its arguments with the checks `pool2d` uses (poolbook._checks),
+Every function checks its arguments with the checks `pool2d` uses (poolbook.checks),
 takes numpy and MXNet arrays, returns the kind it was given and never changes its input.
 Averages come back as `pool2d`'s do: a float input keeps its dtype, an integer gives
 float64; sums are taken in at least float32 (float64 for integers). Functions that build
@@ -26,7 +26,7 @@ the padding or the window's weights refuse sizes that would take more than a few
 import numpy as np
 from mxnet import nd
 
-from poolbook._checks import (check_beta, check_finite, check_padded_size,
+from poolbook.checks import (check_beta, check_finite, check_padded_size,
                               check_pool_args, check_relu_range, check_relu_window,
                               check_shape)
 from poolbook.arrays import as_ndarray, like_input, mean_dtype, sum_dtype, to_numpy

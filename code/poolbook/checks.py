@@ -10,6 +10,8 @@ import numpy as np
 from poolbook.arrays import check_kind
 
 MODES = ('max', 'avg')
+POOL2D_MODES = ('max', 'avg', 'sum', 'lp')  # pool2d also has MXNet's other two modes
+P_VALUES = (1, 2, 3)  # the p_value MXNet's 'lp' pooling accepts
 MAX_SIZE = 2**60  # the largest window, stride or padding: sums of a few stay in int64
 LOOP_CELLS = 2**22  # the most cells of a mostly-padding map a loop builds (2048 x 2048)
 RELU_CELLS = 1024  # the largest window max_pool_by_relu builds weights for (32 x 32)
@@ -42,10 +44,27 @@ def as_pair(value, name, minimum):
     return int(pair[0]), int(pair[1])
 
 
-def check_mode(mode):
-    """Refuse any pooling mode other than 'max' and 'avg'."""
-    if not isinstance(mode, str) or mode not in MODES:
-        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+def check_mode(mode, modes=MODES):
+    """Refuse any pooling mode not in `modes` ('max' and 'avg' unless told otherwise)."""
+    if not isinstance(mode, str) or mode not in modes:
+        more = f", or MXNet's {' or '.join(map(repr, modes[2:]))}" if modes[2:] else ''
+        raise ValueError(f"mode must be 'max' or 'avg'{more}, got {mode!r}")
+
+
+def check_p_value(p_value, mode):
+    """Refuse a p_value unless mode is 'lp' and p_value is 1, 2 or 3 (as in MXNet)."""
+    if mode != 'lp':
+        if p_value is not None:
+            raise ValueError(f"p_value is only used with mode='lp', got p_value="
+                             f"{p_value!r} with mode={mode!r}")
+    elif p_value is None:
+        raise ValueError("mode='lp' needs p_value, 1, 2 or 3, got None")
+    elif not is_int(p_value):
+        raise TypeError(f"p_value must be an int, 1, 2 or 3, got {p_value!r} "
+                        f"of type {type(p_value).__name__}")
+    elif p_value not in P_VALUES:
+        raise ValueError(f"p_value must be 1, 2 or 3 (what MXNet's 'lp' pooling takes), "
+                         f"got {p_value!r}")
 
 
 def check_input(X, ndims, name='X'):
@@ -79,14 +98,14 @@ def check_flag(value, name):
 
 
 def check_pool_args(X, pool_size, mode, strides=1, padding=0, ceil_mode=False,
-                    count_include_pad=True, ndims=(2, 3, 4)):
+                    count_include_pad=True, ndims=(2, 3, 4), modes=MODES):
     """Check the arguments of a pooling function; return window, strides and padding as
     (h, w) pairs of ints."""
     check_input(X, ndims)
     window = as_pair(pool_size, 'pool_size', minimum=1)
     strides = as_pair(strides, 'strides', minimum=1)
     padding = as_pair(padding, 'padding', minimum=0)
-    check_mode(mode)
+    check_mode(mode, modes)
     check_flag(ceil_mode, 'ceil_mode')
     check_flag(count_include_pad, 'count_include_pad')
     if padding[0] >= window[0] or padding[1] >= window[1]:
@@ -179,6 +198,14 @@ def check_shape(shape):
     if min(shape) < 1:
         raise ValueError(f"shape must hold positive ints, got {shape!r}")
     return tuple(int(v) for v in shape)
+
+
+def check_filter_size(filter_size):
+    """Refuse a blur filter size that is not an int from 1 to 5."""
+    if not is_int(filter_size):
+        raise TypeError(f"filter_size must be an int from 1 to 5, got {filter_size!r}")
+    if not 1 <= filter_size <= 5:
+        raise ValueError(f"filter_size must be from 1 to 5, got {filter_size!r}")
 
 
 def check_relu_window(pool_size):

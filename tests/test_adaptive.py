@@ -1,0 +1,200 @@
+"""global_pool2d and adaptive_pool2d (poolbook.adaptive).
+
+Where the expected values come from: MXNet's operators (nd.Pooling with global_pool=True,
+nd.contrib.AdaptiveAvgPooling2D), a plain loop over the bin rule written out below with
+math.floor and math.ceil (MXNet has no adaptive max), pool2d where adaptive pooling is
+ordinary pooling, and small cases worked out by hand; never the code's own output.
+"""
+import math
+
+import numpy as np
+import pytest
+from mxnet import nd
+
+import poolbook
+from poolbook.adaptive import adaptive_bins, adaptive_pool2d, global_pool2d
+from poolbook.pooling import pool2d
+
+TOL = dict(rtol=1e-5, atol=1e-6)
+
+
+def numpy_of(Y):
+    return Y.asnumpy() if isinstance(Y, nd.NDArray) else Y
+
+
+def loop_adaptive(A, out_h, out_w, mode):
+    """Adaptive pooling of the 4-D A one output cell at a time, bins by the rule."""
+    n_h, n_w = A.shape[2:]
+    Y = np.zeros(A.shape[:2] + (out_h, out_w))
+    for i in range(out_h):
+        r0, r1 = math.floor(i * n_h / out_h), math.ceil((i + 1) * n_h / out_h)
+        for j in range(out_w):
+            c0, c1 = math.floor(j * n_w / out_w), math.ceil((j + 1) * n_w / out_w)
+            block = A[:, :, r0:r1, c0:c1]
+            Y[:, :, i, j] = block.max(axis=(2, 3)) if mode == 'max' else \
+                block.mean(axis=(2, 3))
+    return Y
+
+
+def test_the_package_exports_them():
+    assert poolbook.global_pool2d is global_pool2d
+    assert poolbook.adaptive_pool2d is adaptive_pool2d
+
+
+@pytest.mark.parametrize('n, out, starts, ends', [
+    (7, 3, [0, 2, 4], [3, 5, 7]),        # 7/3 = 2.33: [0, 3), [2, 5), [4, 7): overlapping
+    (6, 3, [0, 2, 4], [2, 4, 6]),        # exact: window 2, stride 2
+    (5, 4, [0, 1, 2, 3], [2, 3, 4, 5]),  # 5/4 = 1.25: all of length 2, stride 1
+    (3, 5, [0, 0, 1, 1, 2], [1, 2, 2, 3, 3]),  # more bins than cells: 0.6 per bin
+    (4, 1, [0], [4]),                    # one bin: the global pool
+])
+def test_bins_by_hand(n, out, starts, ends):
+    s, e = adaptive_bins(n, out)
+    assert s.tolist() == starts and e.tolist() == ends
+
+
+def test_adaptive_by_hand():
+    # 0..11 as 3 x 4, 2 x 2 bins: rows [0, 2), [1, 3); columns [0, 2), [2, 4).
+    X = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(adaptive_pool2d(X, 2), [[5, 7], [9, 11]])
+    # means: {0, 1, 4, 5} = 2.5, {2, 3, 6, 7} = 4.5, {4, 5, 8, 9} = 6.5, {6, 7, 10, 11} = 8.5
+    np.testing.assert_array_equal(adaptive_pool2d(X, 2, 'avg'), [[2.5, 4.5], [6.5, 8.5]])
+
+
+# ----------------------------------------------------------------------------------------
+# Average: against nd.contrib.AdaptiveAvgPooling2D.
+
+@pytest.mark.parametrize('axis', ['H', 'W'])
+def test_avg_every_length_and_bin_count_of_one_axis_agrees_with_mxnet(axis):
+    rng = np.random.default_rng(ord(axis))
+    for n in range(1, 13):
+        for out in range(1, 15):
+            shape, size = ((2, 3, n, 4), (out, 3)) if axis == 'H' else ((2, 3, 4, n), (3, out))
+            X = rng.standard_normal(shape).astype(np.float32)
+            want = nd.contrib.AdaptiveAvgPooling2D(nd.array(X), output_size=size).asnumpy()
+            np.testing.assert_allclose(adaptive_pool2d(X, size, 'avg'), want, **TOL,
+                                       err_msg=f'n={n} out={out}')
+
+
+def random_input(rng):
+    """A random 2-D to 4-D input (numpy or NDArray) and output size."""
+    hw = tuple(int(v) for v in rng.integers(1, 15, size=2))
+    lead = [(), (int(rng.integers(1, 4)),), (int(rng.integers(1, 3)), 2)][rng.integers(3)]
+    X = rng.standard_normal(lead + hw).astype(np.float32)
+    if rng.random() < 0.3:
+        X = rng.integers(-3, 4, size=lead + hw).astype(np.float32)  # ties
+    size = tuple(int(v) for v in rng.integers(1, 16, size=2))
+    return (nd.array(X) if rng.random() < 0.5 else X), size
+
+
+def test_avg_random_cases_agree_with_mxnet():
+    rng = np.random.default_rng(1)
+    for _ in range(400):
+        X, size = random_input(rng)
+        A = numpy_of(X)
+        Y = adaptive_pool2d(X, size, 'avg')
+        assert type(Y) is type(X) and Y.shape == A.shape[:-2] + size
+        want = nd.contrib.AdaptiveAvgPooling2D(nd.array(A.reshape((-1, 1) + A.shape[-2:])),
+                                               output_size=size).asnumpy()
+        np.testing.assert_allclose(numpy_of(Y), want.reshape(Y.shape), **TOL)
+
+
+# ----------------------------------------------------------------------------------------
+# Maximum: against the plain loop, and against pool2d when the bins are ordinary windows.
+
+def test_max_and_avg_agree_with_the_loop_on_a_grid():
+    rng = np.random.default_rng(2)
+    for n_h in range(1, 10):
+        for n_w in (1, 4, 7):
+            X = rng.integers(-3, 4, size=(2, 2, n_h, n_w)).astype(np.float64)
+            for out_h in range(1, 11):
+                for out_w in (1, 3, 8):
+                    for mode in ('max', 'avg'):
+                        np.testing.assert_allclose(
+                            adaptive_pool2d(X, (out_h, out_w), mode),
+                            loop_adaptive(X, out_h, out_w, mode), rtol=1e-12,
+                            err_msg=f'{n_h}x{n_w} -> {out_h}x{out_w} {mode}')
+
+
+def test_max_random_cases_agree_with_the_loop():
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        X, size = random_input(rng)
+        A = numpy_of(X)
+        Y = numpy_of(adaptive_pool2d(X, size))
+        want = loop_adaptive(A.reshape((-1, 1) + A.shape[-2:]), *size, 'max')
+        np.testing.assert_array_equal(Y, want.reshape(Y.shape))
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_when_out_divides_n_it_is_pool2d_with_window_and_stride_n_over_out(mode):
+    rng = np.random.default_rng(4)
+    for n_h, out_h, n_w, out_w in [(12, 3, 12, 4), (6, 6, 8, 2), (9, 1, 10, 5), (7, 7, 7, 1)]:
+        X = rng.standard_normal((2, 3, n_h, n_w)).astype(np.float32)
+        k = (n_h // out_h, n_w // out_w)
+        np.testing.assert_allclose(adaptive_pool2d(X, (out_h, out_w), mode),
+                                   pool2d(X, k, mode, strides=k), **TOL)
+
+
+# ----------------------------------------------------------------------------------------
+# Global pooling: against nd.Pooling(global_pool=True).
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_global_agrees_with_mxnet(mode):
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        X, _ = random_input(rng)
+        A = numpy_of(X)
+        Y = global_pool2d(X, mode)
+        assert type(Y) is type(X) and Y.shape == A.shape[:-2] + (1, 1)
+        want = nd.Pooling(nd.array(A.reshape((-1, 1) + A.shape[-2:])), kernel=(1, 1),
+                          global_pool=True, pool_type=mode).asnumpy()
+        np.testing.assert_allclose(numpy_of(Y), want.reshape(Y.shape), **TOL)
+        np.testing.assert_allclose(numpy_of(adaptive_pool2d(X, 1, mode)), numpy_of(Y),
+                                   **TOL)
+
+
+# ----------------------------------------------------------------------------------------
+# Dtypes, NaN, the input unchanged, bad arguments.
+
+@pytest.mark.parametrize('function', [global_pool2d,
+                                      lambda X, mode: adaptive_pool2d(X, (2, 1), mode)])
+def test_integers_nan_and_input_unchanged(function):
+    X = np.array([[1, 2], [3, 4]], np.int16)
+    assert function(X, 'max').dtype == np.int16
+    assert function(X, 'avg').dtype == np.float64
+    # global: (1 + 2 + 3 + 4) / 4 = 2.5; adaptive (2, 1): rows {1, 2} = 1.5, {3, 4} = 3.5
+    assert numpy_of(function(X, 'avg')).ravel().tolist() in ([2.5], [1.5, 3.5])
+    F = np.array([[np.nan, 1.0], [2.0, 3.0]])
+    F0 = F.copy()
+    for mode in ('max', 'avg'):
+        assert np.isnan(function(F, mode).ravel()[0])
+    np.testing.assert_array_equal(F, F0)
+
+
+@pytest.mark.parametrize('call, error, words', [
+    (lambda: adaptive_pool2d(np.ones((3, 3)), 0), ValueError, ['output_size', '0']),
+    (lambda: adaptive_pool2d(np.ones((3, 3)), (2, 2, 2)), ValueError, ['output_size']),
+    (lambda: adaptive_pool2d(np.ones((3, 3)), 1.5), TypeError, ['output_size']),
+    (lambda: adaptive_pool2d(np.ones((3, 3)), 2, 'sum'), ValueError, ['mode', "'sum'"]),
+    (lambda: adaptive_pool2d(np.ones((3, 3)), 2**40), ValueError, ['output_size']),
+    (lambda: adaptive_pool2d([[1.0]], 1), TypeError, ['X']),
+    (lambda: adaptive_pool2d(np.ones(3), 1), ValueError, ['X']),
+    (lambda: global_pool2d(np.ones((3, 3)), 'min'), ValueError, ['mode', "'min'"]),
+    (lambda: global_pool2d(np.ones((1, 1, 1, 3, 3))), ValueError, ['X']),
+    (lambda: global_pool2d(np.ones((0, 3))), ValueError, ['X']),
+])
+def test_bad_arguments_are_refused_with_a_clear_message(call, error, words):
+    with pytest.raises(error) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize('function', [global_pool2d, adaptive_pool2d])
+def test_float16_average_adds_in_float32(function):
+    # 4 x 60000 = 240000 overflows float16 (largest 65504); the mean, 60000, does not.
+    X = np.full((2, 2), 60000, np.float16)
+    Y = function(X, 'avg') if function is global_pool2d else function(X, 1, 'avg')
+    assert Y.dtype == np.float16
+    np.testing.assert_array_equal(Y, [[60000]])

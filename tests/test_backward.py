@@ -1,0 +1,243 @@
+"""pool2d_backward (poolbook.backward): dL/dX of pooling, against MXNet's autograd.
+
+Where the expected values come from: autograd through mx.nd.Pooling (run in float64, where
+MXNet uses its own kernel, and in float32, where it uses oneDNN), nd.Deconvolution for the
+average, and small cases worked out by hand in the comments; never the code's own output.
+
+In float32 MXNet pools with oneDNN, whose backward disagrees with its own forward (and with
+MXNet's native kernel) in ceil mode when a last window runs past the padded input: it
+divides by the full window where the forward divides by the cells the window covers, and
+some such shapes fail with "could not create a descriptor". So the float32 sweep stays in
+floor mode; the float64 comparisons (MXNet's native kernel) cover every setting.
+
+MXNet keeps, in ceil mode, a last window that starts in the trailing padding; pool2d drops
+it. Such a window holds no input cell, so whatever gradient MXNet gives it reaches no input
+cell either: the comparisons give MXNet a zero output gradient there.
+"""
+import numpy as np
+import pytest
+from mxnet import autograd, nd
+
+import poolbook
+from poolbook.backward import pool2d_backward
+from poolbook.pooling import output_size, pool2d
+
+
+def mxnet_backward(X4, dY4, window, strides, padding, mode, ceil_mode, count_include_pad,
+                   dtype=np.float64):
+    """dL/dX by autograd through nd.Pooling; dY4 is pool2d's output gradient (MXNet's
+    extra ceil-mode windows, which hold no input cell, get a zero gradient)."""
+    X = nd.array(X4, dtype=dtype)
+    X.attach_grad()
+    with autograd.record():
+        Y = nd.Pooling(X, kernel=window, stride=strides, pad=padding, pool_type=mode,
+                       pooling_convention='full' if ceil_mode else 'valid',
+                       count_include_pad=count_include_pad)
+    G = np.zeros(Y.shape, dtype)
+    G[:, :, :dY4.shape[2], :dY4.shape[3]] = dY4
+    Y.backward(nd.array(G, dtype=dtype))
+    return X.grad.asnumpy()
+
+
+def check_case(X, window, strides, padding, mode, ceil_mode, count_include_pad, rng,
+               dtype=np.float64):
+    """pool2d_backward on the 4-D X with a random dY, against MXNet."""
+    out = tuple(output_size(X.shape[2 + a], window[a], strides[a], padding[a], ceil_mode)
+                for a in (0, 1))
+    dY = rng.standard_normal(X.shape[:2] + out).astype(dtype)
+    got = pool2d_backward(X, dY, window, mode, strides=strides, padding=padding,
+                          ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+    want = mxnet_backward(X, dY, window, strides, padding, mode, ceil_mode,
+                          count_include_pad, dtype)
+    assert got.shape == X.shape and got.dtype == dtype
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_the_package_exports_pool2d_backward():
+    assert poolbook.pool2d_backward is pool2d_backward
+
+
+# ----------------------------------------------------------------------------------------
+# By hand.
+
+def test_max_ties_go_to_the_first_maximum_in_row_major_order():
+    # 2 x 2 windows at stride 1 over [[1, 3, 3], [3, 0, 3], [2, 3, 1]]: the four windows'
+    # maxima are all 3; their first 3 in row-major order sit at (0, 1), (0, 1), (1, 0) and
+    # (1, 2). With dY = 1 everywhere, (0, 1) gets 2 and the others 1.
+    X = np.array([[1, 3, 3], [3, 0, 3], [2, 3, 1]], dtype=np.float64)
+    expected = [[0, 2, 0], [1, 0, 1], [0, 0, 0]]
+    np.testing.assert_array_equal(pool2d_backward(X, np.ones((2, 2)), 2), expected)
+    for dtype in (np.float64, np.float32):  # MXNet's own kernel, then oneDNN's
+        np.testing.assert_array_equal(
+            mxnet_backward(X[None, None], np.ones((1, 1, 2, 2)), (2, 2), (1, 1), (0, 0),
+                           'max', False, True, dtype)[0, 0], expected)
+
+
+def test_all_equal_window_gives_everything_to_its_first_cell():
+    # One 3 x 3 window of equal values: the gradient 5 goes to (0, 0) alone.
+    dX = pool2d_backward(np.zeros((3, 3)), np.array([[5.0]]), 3)
+    np.testing.assert_array_equal(dX, [[5, 0, 0], [0, 0, 0], [0, 0, 0]])
+
+
+def test_avg_overlapping_windows_add_up():
+    # 2 x 2 windows at stride 1 over a 3 x 3 input, dY = 4 everywhere: each window gives
+    # 4 / 4 = 1 to each of its cells, so each cell gets the number of windows covering it.
+    dX = pool2d_backward(np.zeros((3, 3)), np.full((2, 2), 4.0), 2, 'avg')
+    np.testing.assert_array_equal(dX, [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+
+
+@pytest.mark.parametrize('count_include_pad, expected', [
+    # 2 x 2 input, window 2, padding 1: 3 x 3 windows, each covering one to four input
+    # cells; dY = 1. Counting padding every window divides by 4, and each input cell lies
+    # in 4 windows: 4 * 1/4 = 1.
+    (True, [[1, 1], [1, 1]]),
+    # Counting input cells only: cell (0, 0) lies in windows covering 1, 2, 2 and 4 input
+    # cells: 1 + 1/2 + 1/2 + 1/4 = 2.25; by symmetry every cell.
+    (False, [[2.25, 2.25], [2.25, 2.25]]),
+])
+def test_avg_padding_by_hand(count_include_pad, expected):
+    dX = pool2d_backward(np.zeros((2, 2)), np.ones((3, 3)), 2, 'avg', padding=1,
+                         count_include_pad=count_include_pad)
+    np.testing.assert_array_equal(dX, expected)
+
+
+def test_max_nan_window_gives_the_gradient_to_its_first_nan():
+    # pool2d propagates NaN; the window's NaN at (0, 1) made the output, so it gets dY.
+    X = np.array([[1.0, np.nan], [np.nan, 7.0]])
+    np.testing.assert_array_equal(pool2d_backward(X, np.array([[3.0]]), 2),
+                                  [[0, 3], [0, 0]])
+
+
+# ----------------------------------------------------------------------------------------
+# Against autograd on nd.Pooling: every setting, exhaustively along each axis.
+
+AXIS_GRID = [(n, k, s, p) for n in range(1, 10) for k in range(1, 5) for s in range(1, 4)
+             for p in range(k) if k <= n + 2 * p]
+
+
+@pytest.mark.parametrize('count_include_pad', [True, False])
+@pytest.mark.parametrize('ceil_mode', [False, True])
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+@pytest.mark.parametrize('axis', ['H', 'W'])
+def test_every_configuration_of_one_axis_agrees_with_autograd(axis, mode, ceil_mode,
+                                                              count_include_pad):
+    rng = np.random.default_rng([ord(axis), len(mode), ceil_mode, count_include_pad])
+    failures = []
+    for n, k, s, p in AXIS_GRID:
+        shape = (2, 2, n, 4) if axis == 'H' else (2, 2, 4, n)
+        window, strides, padding = ((k, 2), (s, 1), (p, 0)) if axis == 'H' else \
+            ((2, k), (1, s), (0, p))
+        # small integers: many ties, which must go where MXNet sends them
+        X = rng.integers(-2, 3, size=shape).astype(np.float64)
+        try:
+            check_case(X, window, strides, padding, mode, ceil_mode, count_include_pad, rng)
+        except AssertionError as error:
+            failures.append(f'n={n} k={k} s={s} p={p}: {str(error).strip()[:300]}')
+    assert not failures, f'{len(failures)} of {len(AXIS_GRID)} disagree:\n' + \
+        '\n'.join(failures[:5])
+
+
+@pytest.mark.parametrize('dtype', [np.float64, np.float32])
+def test_random_2d_cases_agree_with_autograd(dtype):
+    rng = np.random.default_rng(7 + (dtype == np.float32))
+    for _ in range(300):
+        window = tuple(int(k) for k in rng.integers(1, 5, size=2))
+        padding = tuple(int(rng.integers(0, k)) for k in window)
+        hw = tuple(int(rng.integers(max(1, k - 2 * p), 11)) for k, p in zip(window, padding))
+        strides = tuple(int(s) for s in rng.integers(1, 4, size=2))
+        # float32 goes through oneDNN: distinct values, so that no tie is left to it
+        X = rng.standard_normal((2, 3) + hw).astype(dtype) if dtype == np.float32 else \
+            rng.integers(-2, 3, size=(2, 3) + hw).astype(dtype)
+        ceil_mode = bool(rng.integers(2)) and dtype == np.float64  # see the docstring
+        check_case(X, window, strides, padding, ('max', 'avg')[rng.integers(2)],
+                   ceil_mode, bool(rng.integers(2)), rng, dtype)
+
+
+# ----------------------------------------------------------------------------------------
+# The average's backward is a transposed convolution.
+
+def test_avg_backward_is_a_transposed_convolution():
+    # Without padding the divisor is k_h * k_w everywhere: dL/dX is dY spread by a kernel
+    # of ones / (k_h * k_w) at the stride, nd.Deconvolution of dY.
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((2, 3, 9, 8))
+    for window, strides in [((2, 2), (2, 2)), ((3, 2), (1, 2)), ((3, 3), (2, 3))]:
+        dY = rng.standard_normal(pool2d(X, window, 'avg', strides=strides).shape)
+        kernel = nd.ones((3, 1) + window, dtype=np.float64) / (window[0] * window[1])
+        out = nd.Deconvolution(nd.array(dY, dtype=np.float64), kernel, kernel=window,
+                               stride=strides, num_filter=3, num_group=3, no_bias=True)
+        want = np.zeros(X.shape)
+        want[:, :, :out.shape[2], :out.shape[3]] = out.asnumpy()  # rows no window reached
+        np.testing.assert_allclose(pool2d_backward(X, dY, window, 'avg', strides=strides),
+                                   want, rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------
+# Kinds, dtypes, input unchanged, bad arguments.
+
+@pytest.mark.parametrize('shape', [(5, 6), (3, 5, 6), (2, 3, 5, 6)])
+def test_kinds_and_ranks(shape):
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal(shape).astype(np.float32)
+    dY = rng.standard_normal(shape[:-2] + (2, 3)).astype(np.float32)
+    want = pool2d_backward(A.reshape((-1, 1, 5, 6)), dY.reshape((-1, 1, 2, 3)), 2,
+                           strides=2)
+    for X, G in [(A, dY), (nd.array(A), nd.array(dY)), (nd.array(A), dY)]:
+        dX = pool2d_backward(X, G, 2, strides=2)
+        assert type(dX) is type(X) and tuple(dX.shape) == shape and dX.dtype == np.float32
+        got = dX.asnumpy() if isinstance(dX, nd.NDArray) else dX
+        np.testing.assert_array_equal(got.reshape(want.shape), want)
+
+
+def test_integer_input_and_gradient():
+    # Max of ints: [[1, 5], [2, 0]] with one window, dY = 3 (int) -> 3 at (0, 1), float64.
+    dX = pool2d_backward(np.array([[1, 5], [2, 0]], np.int32), np.array([[3]]), 2)
+    assert dX.dtype == np.float64
+    np.testing.assert_array_equal(dX, [[0, 3], [0, 0]])
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_inputs_are_not_changed(mode):
+    rng = np.random.default_rng(5)
+    X, dY = rng.standard_normal((2, 6, 6)), rng.standard_normal((2, 4, 4))
+    X0, dY0 = X.copy(), dY.copy()
+    pool2d_backward(X, dY, 3, mode, strides=2, padding=1, ceil_mode=True)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(dY, dY0)
+
+
+@pytest.mark.parametrize('kwargs, error, words', [
+    (dict(dY=np.ones((3, 3))), ValueError, ['dY', '(2, 2)', '(3, 3)']),
+    (dict(dY=[[1.0]]), TypeError, ['dY']),
+    (dict(dY=np.ones((1, 2, 2))), ValueError, ['dY', '(2, 2)', '(1, 2, 2)']),
+    (dict(dY=np.ones((2, 2), bool)), TypeError, ['dY', 'bool']),
+    (dict(dY=np.ones((2, 2), complex)), TypeError, ['dY', 'complex']),
+    (dict(pool_size=0), ValueError, ['pool_size']),
+    (dict(mode='min'), ValueError, ['mode', "'min'"]),
+    (dict(strides=0), ValueError, ['strides']),
+    (dict(padding=2), ValueError, ['padding']),
+    (dict(ceil_mode=1), TypeError, ['ceil_mode']),
+    (dict(X=[[1.0]]), TypeError, ['X']),
+])
+def test_bad_arguments_are_refused_with_a_clear_message(kwargs, error, words):
+    args = dict(X=np.zeros((3, 3)), dY=np.ones((2, 2)), pool_size=2)
+    args.update(kwargs)
+    with pytest.raises(error) as info:
+        pool2d_backward(args.pop('X'), args.pop('dY'), args.pop('pool_size'), **args)
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_many_maps_are_done_a_chunk_at_a_time_with_the_same_result(mode, monkeypatch):
+    # 9 x 9 maps, window 3, stride 2, padding 1, ceil mode: 5 x 5 outputs, 9 offsets each.
+    # With room for 3 maps per chunk, 2 x 5 maps take 4 chunks; autograd is the reference.
+    import poolbook.backward
+    monkeypatch.setattr(poolbook.backward, 'GATHER_CELLS', 3 * 9 * 5 * 5)
+    calls = []
+    real = poolbook.backward.pool2d_backward
+    monkeypatch.setattr(poolbook.backward, 'pool2d_backward',
+                        lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    X = np.random.default_rng(6).integers(-2, 3, size=(2, 5, 9, 9)).astype(np.float64)
+    check_case(X, (3, 3), (2, 2), (1, 1), mode, True, False, np.random.default_rng(7))
+    assert len(calls) == 4  # the chunks, each a call of the function by its module name
