@@ -154,10 +154,12 @@ print('ok')
 
 @needs_numba
 def test_compiled_loop_equals_chapter_1s_loop():
-    X = np.random.default_rng(3).standard_normal((9, 7)).astype(np.float32)
-    for mode in ('max', 'avg'):
-        assert np.allclose(compiled.pool2d_njit(X, (2, 3), mode),
-                           pool2d_numpy(X, (2, 3), mode))
+    for dtype in (np.float32, np.float64):
+        X = np.random.default_rng(3).standard_normal((9, 7)).astype(dtype)
+        for mode in ('max', 'avg'):
+            Y, want = compiled.pool2d_njit(X, (2, 3), mode), pool2d_numpy(X, (2, 3), mode)
+            assert Y.dtype == want.dtype == dtype  # computed and returned in X's dtype
+            assert np.allclose(Y, want)
 
 
 def test_compiled_loop_checks_its_arguments_and_returns_the_input_kind():

@@ -3,11 +3,18 @@
 Every notebook imports its functions from here, and every function a chapter teaches is
 the function shipped here (see tests/test_notebooks.py for the check that keeps them equal).
 
-* `pool2d`: the general, fast pooling function (pooling.py), checked against MXNet;
-* `poolbook.loops`: the plain loops the chapters build first;
-* `corr2d`: cross-correlation (conv.py); `poolbook.figures`: every drawing in the book.
+* `pool2d`: the general, fast pooling function (pooling.py; its numba kernel in
+  compiled.py), max, average and MXNet's sum and Lp modes, checked against MXNet;
+* `poolbook.loops`: the plain loops the chapters build first; `corr2d` (conv.py);
+* `poolbook.checks` and `poolbook.arrays`: the argument checks and the one input rule;
+* `poolbook.variants`: the exercises' computations (chapter 4); `poolbook.speed`: the
+  timing helpers and the bandwidth bound (chapter 5);
+* `global_pool2d`, `adaptive_pool2d` (adaptive.py), `pool2d_backward` (backward.py) and
+  `poolbook.networks`: pooling in real networks (chapter 6);
 * `blur_pool2d`, `max_blur_pool2d`: anti-aliased pooling (antialias.py); `poolbook.shift`
-  and `poolbook.training`: chapter 7's shift measurements and its digit classifier.
+  and `poolbook.training`: chapter 7's shift measurements and its digit classifier;
+* `poolbook.explorer`: chapter 2's widget explorer; `poolbook.figures`: every drawing in
+  the book (`poolbook.player` makes its animation player work offline).
 
 Inputs, dtypes and refusals (one rule for every public function; poolbook/arrays.py
 implements it). Functions take numpy arrays, including read-only, memory-mapped,

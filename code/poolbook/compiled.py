@@ -68,7 +68,7 @@ def handles(A, Y):
 @njit
 def loop_njit(X, p_h, p_w, mode):
     """Chapter 1's loop on a 2-D numpy array, compiled by numba at its first call."""
-    Y = np.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1))
+    Y = np.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1), X.dtype)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
             if mode == 'max':

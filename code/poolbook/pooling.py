@@ -12,15 +12,18 @@ How it works (chapters 2 and 5 walk through it):
   read with a single strided slice. Rows that fall into the padding are simply not read,
   which is exactly "padding never wins a max" and "padding adds zero to a sum".
 
-Choices where MXNet gives no answer a reader would want (tested in tests/test_pooling.py):
+Choices where MXNet gives no answer a reader would want (tested in tests/test_pooling.py,
+tests/test_pooling_modes.py and tests/test_robustness.py):
 
 * NaN propagates: a window holding NaN gives NaN, for max and for average, as numpy's
   `max` and PyTorch do. (MXNet's max skips NaN, and a window of only NaN gives the lowest
   float32.)
-* Integers: max keeps the input's dtype; the average of integers is a float64.
+* Integers: max keeps the input's dtype; the average, sum and Lp pooling of integers are
+  float64.
 * MXNet's other two modes (chapter 6): 'sum', and 'lp', (sum of x**p) ** (1/p) for
   p_value 1, 2 or 3, with no absolute value, as MXNet computes it (not the Lp norm).
-* float16: the average sums in float32 (as MXNet does) and comes back as float16.
+* float16: the average, sum and Lp pooling add in float32 (as MXNet does) and come back
+  as float16.
 * Any dtype conversion is done a chunk of maps at a time, never for the whole input.
 * ceil_mode=True rounds the output length up, except that a last window which would start
   in the trailing padding is dropped, as PyTorch and ONNX do (MXNet keeps it and fills it
@@ -48,7 +51,7 @@ def output_size(n, k, s, p, ceil_mode=False):
     return out
 
 
-def _offsets(n, k, s, p, out):
+def window_offsets(n, k, s, p, out):
     """The window offsets a along one axis at which some window reads an input cell."""
     if s < n:  # the offsets window i reads, [p - i s, p - i s + n), overlap: one range
         return range(max(0, p - (out - 1) * s), min(k, p + n))
@@ -56,10 +59,10 @@ def _offsets(n, k, s, p, out):
             for a in range(max(0, p - i * s), min(k, p - i * s + n)))
 
 
-def _taps(n, k, s, p, out):
+def axis_taps(n, k, s, p, out):
     """For each window offset a along one axis: the block [i0, i1) of output positions
     whose cell a lies inside the input, and the strided input slice those cells are."""
-    for a in _offsets(n, k, s, p, out):
+    for a in window_offsets(n, k, s, p, out):
         i0 = max(0, -(-(p - a) // s))          # first i with i * s - p + a >= 0
         i1 = min(out, (n - 1 + p - a) // s + 1)  # past the last i with i s - p + a < n
         if i1 > i0:
@@ -75,12 +78,12 @@ def divisor(n, k, s, p, out, count_include_pad):
     if count_include_pad:  # a ceil-mode window past the padded input: count its cells
         return np.minimum(k, n + 2 * p - np.arange(out) * s)
     count = np.zeros(out, dtype=np.int64)  # cells inside the input itself
-    for i0, i1, _ in _taps(n, k, s, p, out):
+    for i0, i1, _ in axis_taps(n, k, s, p, out):
         count[i0:i1] += 1
     return count
 
 
-def _pool_axis(A, axis, taps, mode, Y):
+def pool_axis(A, axis, taps, mode, Y):
     """Max or sum of A over the windows of one axis (-2: rows, -1: columns), into Y.
     `taps` lists, per window offset, the output block it reaches and the cells it
     reads."""
@@ -117,8 +120,8 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
     work = dtype if mode == 'max' else sum_dtype(dtype)
     Y = np.empty(tuple(X.shape[:-2]) + (out_h, out_w),
                  dtype if mode == 'max' else mean_dtype(dtype))
-    taps_h = list(_taps(n_h, k_h, s_h, p_h, out_h))
-    taps_w = list(_taps(n_w, k_w, s_w, p_w, out_w))
+    taps_h = list(axis_taps(n_h, k_h, s_h, p_h, out_h))
+    taps_w = list(axis_taps(n_w, k_w, s_w, p_w, out_w))
     (_, maps), Y_maps = map_chunks(X), Y.reshape(-1, out_h, out_w)  # (m, H, W) each
     # Pool a few maps at a time, so that the rows-pooled intermediate stays in the cache
     # (and any dtype conversion is of a few maps, never of the whole input).
@@ -145,8 +148,8 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
                 compiled.pool(M, (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
                               None if mode == 'max' else div, Z)
             else:
-                _pool_axis(M, -2, taps_h, mode, R)   # pool the rows ...
-                _pool_axis(R, -1, taps_w, mode, Z)   # ... then the columns
+                pool_axis(M, -2, taps_h, mode, R)   # pool the rows ...
+                pool_axis(R, -1, taps_w, mode, Z)   # ... then the columns
                 if mode == 'avg':
                     Z /= div
             if mode == 'lp' and p_value > 1:
