@@ -198,3 +198,15 @@ def test_float16_average_adds_in_float32(function):
     Y = function(X, 'avg') if function is global_pool2d else function(X, 1, 'avg')
     assert Y.dtype == np.float16
     np.testing.assert_array_equal(Y, [[60000]])
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+@pytest.mark.parametrize('function', [global_pool2d,
+                                      lambda X, mode: adaptive_pool2d(X, 1, mode)])
+def test_byte_swapped_input_gives_native_float64(function, mode):
+    # Big-endian float64 comes back in native float64, as pool2d gives it: (1+2+3+4) / 4
+    # = 2.5 on average, 4 at most.
+    X = np.array([[1.0, 2.0], [3.0, 4.0]]).astype('>f8')
+    Y = function(X, mode)
+    assert Y.dtype == np.float64 and Y.dtype.isnative
+    assert Y.ravel().tolist() == [2.5 if mode == 'avg' else 4.0]

@@ -229,15 +229,56 @@ def test_bad_arguments_are_refused_with_a_clear_message(kwargs, error, words):
 
 
 @pytest.mark.parametrize('mode', ['max', 'avg'])
-def test_many_maps_are_done_a_chunk_at_a_time_with_the_same_result(mode, monkeypatch):
-    # 9 x 9 maps, window 3, stride 2, padding 1, ceil mode: 5 x 5 outputs, 9 offsets each.
-    # With room for 3 maps per chunk, 2 x 5 maps take 4 chunks; autograd is the reference.
-    import poolbook.backward
-    monkeypatch.setattr(poolbook.backward, 'GATHER_CELLS', 3 * 9 * 5 * 5)
-    calls = []
-    real = poolbook.backward.pool2d_backward
-    monkeypatch.setattr(poolbook.backward, 'pool2d_backward',
-                        lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
-    X = np.random.default_rng(6).integers(-2, 3, size=(2, 5, 9, 9)).astype(np.float64)
-    check_case(X, (3, 3), (2, 2), (1, 1), mode, True, False, np.random.default_rng(7))
-    assert len(calls) == 4  # the chunks, each a call of the function by its module name
+def test_a_large_window_needs_memory_of_the_input_and_output_only(mode):
+    # 128 x 128 float64 input (128 KiB), window 64, stride 1: 65 x 65 outputs of 4096
+    # cells each, 132 MiB if every window's cells were gathered at once.
+    import tracemalloc
+    rng = np.random.default_rng(8)
+    X = rng.integers(-2, 3, size=(1, 1, 128, 128)).astype(np.float64)
+    dY = rng.standard_normal((1, 1, 65, 65))
+    tracemalloc.start()
+    try:
+        got = pool2d_backward(X, dY, 64, mode)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20, f'{peak / 2**20:.1f} MiB'
+    want = mxnet_backward(X, dY, (64, 64), (1, 1), (0, 0), mode, False, True)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize('mode, count_include_pad, share', [
+    # One input cell, a 1 x 10**6 window, padding 10**6 - 1 along the columns: 10**6
+    # windows, each holding the one input cell and padding only. The maximum of each is
+    # that cell, so it collects every dY[0, j] = j: their sum, 10**6 (10**6 - 1) / 2.
+    ('max', True, 1.0),
+    # Counting padding, every window lies inside the padded input (2 * 10**6 - 1 cells
+    # wide): each divides by 10**6. Not counting it, each divides by its one input cell.
+    ('avg', True, 1e-6),
+    ('avg', False, 1.0),
+])
+def test_a_huge_window_over_a_tiny_input_is_fast_and_right(mode, count_include_pad,
+                                                            share):
+    import time
+    n = 10**6
+    start = time.perf_counter()
+    dX = pool2d_backward(np.ones((1, 1)), np.arange(n, dtype=np.float64)[None], (1, n),
+                         mode, padding=(0, n - 1), count_include_pad=count_include_pad)
+    assert time.perf_counter() - start < 5  # about 10 ms; a loop over the windows: minutes
+    np.testing.assert_allclose(dX, [[share * n * (n - 1) / 2]], rtol=1e-12)
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+@pytest.mark.parametrize('count_include_pad', [True, False])
+def test_windows_larger_than_the_input_agree_with_autograd(mode, count_include_pad):
+    # Windows of 5 to 8 cells over inputs of 1 to 4: the steps go by input cell, not by
+    # window offset (small integers: ties across the shared cells).
+    rng = np.random.default_rng(9)
+    for _ in range(60):
+        window = tuple(int(k) for k in rng.integers(5, 9, size=2))
+        padding = tuple(int(rng.integers(k // 2, k)) for k in window)
+        hw = tuple(int(rng.integers(max(1, k - 2 * p), 5)) for k, p in zip(window, padding))
+        strides = tuple(int(s) for s in rng.integers(1, 6, size=2))
+        X = rng.integers(-2, 3, size=(2, 2) + hw).astype(np.float64)
+        check_case(X, window, strides, padding, mode, bool(rng.integers(2)),
+                   count_include_pad, rng)

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from poolbook.checks import (as_pair, check_finite, check_float, check_output_cells,
-                              check_padded_size, check_shape, is_int)
+from poolbook.checks import (WINDOW_CELLS, as_pair, check_finite, check_float,
+                              check_output_cells, check_padded_size, check_shape,
+                              check_window_cells, is_int)
 
 
 @pytest.mark.parametrize('value, want', [
@@ -25,6 +26,18 @@ def test_check_padded_size_counts_the_padded_map():
     # 2048 x 2050 cells: over it
     with pytest.raises(ValueError, match=r'padding \(1023, 1024\).*4,198,400'):
         check_padded_size((2, 2), (1023, 1024))
+
+
+def test_check_window_cells_counts_every_window_of_every_output():
+    assert WINDOW_CELLS == 2**22
+    check_window_cells((2, 64, 64), (16, 32))   # 2 * 64 * 64 * 16 * 32 = 2**22: the limit
+    # one output cell more: 2 * 64 * 65 * 512 = 4,259,840 cells, over it
+    with pytest.raises(ValueError, match=r'pool_size \(16, 32\) over an output of shape '
+                       r'\(2, 64, 65\) gathers 4,259,840 window cells, more than the '
+                       r'4,194,304'):
+        check_window_cells((2, 64, 65), (16, 32))
+    with pytest.raises(ValueError, match='gathers 12 window cells, more than the 11'):
+        check_window_cells((3,), (2, 2), limit=11)
 
 
 def test_check_output_cells():

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from mxnet import nd
 
-from poolbook.networks import (Layer, book_networks, describe, lenet, lowers_resolution,
-                               predicted_shape, resolution_profile, trace)
+from poolbook.networks import (Layer, book_networks, describe_layer, lenet,
+                               lowers_resolution, predicted_shape, resolution_profile,
+                               trace)
 
 
 @pytest.fixture(scope='module')
@@ -53,7 +54,7 @@ def test_resnet18_by_hand(traces):
     # stem conv 7/2 pad 3: 112; max pool 3/2 pad 1: 56; stages at 56, 28, 14, 7, each later
     # stage entered by a stride-2 3 x 3 conv and a stride-2 1 x 1 shortcut; global avg: 1.
     layers = traces['ResNet-18']
-    lowering = [(describe(x), x.shape_out[2]) for x in layers if lowers_resolution(x)]
+    lowering = [(describe_layer(x), x.shape_out[2]) for x in layers if lowers_resolution(x)]
     assert lowering == [('conv 7x7 /2 pad 3', 112), ('max pool 3x3 /2 pad 1', 56),
                         ('conv 1x1 /2', 28), ('conv 3x3 /2 pad 1', 28),
                         ('conv 1x1 /2', 14), ('conv 3x3 /2 pad 1', 14),
@@ -92,10 +93,23 @@ def test_predicted_shape_by_hand():
 def test_labels():
     layer = Layer('Convolution', (3, 3), (2, 2), (1, 1), 'valid', False, None,
                   (1, 1, 8, 8), (1, 1, 4, 4), 1)
-    assert describe(layer) == 'conv 3x3 /2 pad 1'
-    assert describe(layer._replace(op='Pooling', pool_type='avg', stride=(1, 2),
-                                   pad=(0, 0))) == 'avg pool 3x3 /(1, 2)'
-    assert describe(layer._replace(op='FullyConnected')) == 'dense'
+    assert describe_layer(layer) == 'conv 3x3 /2 pad 1'
+    assert describe_layer(layer._replace(op='Pooling', pool_type='avg', stride=(1, 2),
+                                         pad=(0, 0))) == 'avg pool 3x3 /(1, 2)'
+    assert describe_layer(layer._replace(op='FullyConnected')) == 'dense'
+
+
+@pytest.mark.parametrize('shape_in, shape_out, lowers', [
+    ((1, 1, 4, 10), (1, 1, 5, 3), True),  # fewer columns, more rows: lowers all the same
+    ((1, 1, 4, 10), (1, 1, 3, 12), True),  # fewer rows only
+    ((1, 1, 4, 10), (1, 1, 4, 10), False),
+    ((1, 1, 4, 10), (1, 1, 6, 12), False),  # padding can grow the map
+    ((1, 1, 4, 10), (1, 40), False),  # a dense layer's output is no map
+])
+def test_lowers_resolution_looks_at_each_axis(shape_in, shape_out, lowers):
+    layer = Layer('Convolution', (3, 3), (1, 1), (0, 0), 'valid', False, None,
+                  shape_in, shape_out, 1)
+    assert lowers_resolution(layer) is lowers
 
 
 def test_resolution_profile(traces):

@@ -60,10 +60,56 @@ def test_shift_change_of_stride_two_max_pooling():
 
 
 def test_consistency_counts_agreements():
-    assert consistency([1, 2, 3, 4], [1, 0, 3, 0]) == 0.5
+    assert consistency(np.array([1, 2, 3, 4]), np.array([1, 0, 3, 0])) == 0.5
     assert consistency(np.arange(5), np.arange(5)) == 1.0
-    with pytest.raises(ValueError, match='same shape'):
-        consistency([1, 2], [1, 2, 3])
+    # NDArrays compare as whole arrays: 2 of 3 labels agree.
+    assert consistency(nd.array([1, 2, 3]), nd.array([1, 2, 4])) == 2 / 3
+
+
+@pytest.mark.parametrize('a, b, error, words', [
+    (np.array([1, 2]), np.array([1, 2, 3]), ValueError, ['a and b', 'same shape']),
+    (np.array([]), np.array([]), ValueError, ['a and b', 'empty']),
+    ([1, 2], np.array([1, 2]), TypeError, ['a must']),
+    (np.array([1, 2]), (1, 2), TypeError, ['b must']),
+])
+def test_consistency_refuses_what_it_cannot_count(a, b, error, words):
+    with pytest.raises(error) as info:
+        consistency(a, b)
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+def test_relative_change_refuses_an_empty_or_all_zero_reference():
+    with pytest.raises(ValueError) as info:
+        relative_change(np.zeros(3), np.ones(3))
+    assert 'Y is all zeros' in str(info.value)
+    with pytest.raises(ValueError) as info:
+        relative_change(np.zeros((0, 2)), np.zeros((0, 2)))
+    assert 'Y is empty' in str(info.value)
+
+
+def test_shift_change_refuses_what_it_cannot_measure():
+    pool = lambda A: pool2d(A, 2, strides=2)
+    with pytest.raises(ValueError) as info:  # all zeros: no size to compare against
+        shift_change(pool, np.zeros((10, 10)), 1, 0, (8, 8), 2)
+    assert 'X' in str(info.value) and 'all zeros' in str(info.value)
+    # A 4 x 4 crop pools to 2 x 2; a shift of 2 moves back one cell, leaving 1 x 2, and
+    # a border of 1 leaves nothing.
+    with pytest.raises(ValueError) as info:
+        shift_change(pool, np.ones((10, 10)), 2, 0, (4, 4), 2)
+    assert 'border=1' in str(info.value) and 'shape=(4, 4)' in str(info.value)
+    with pytest.raises(ValueError) as info:
+        shift_change(pool, np.ones((10, 10)), 2, 0, (8, 8), 2, border=-1)
+    assert 'border' in str(info.value)
+
+
+def test_shift_returns_a_copy_never_a_view():
+    X = np.arange(20.0).reshape(5, 4)
+    Z = shift(X, 1, 0, (2, 4))  # rows 1-2, whole rows: one contiguous block of X
+    Z[0, 0] = -1
+    assert X[1, 0] == 4.0
+    X[:] = 0  # and the crop does not change with X either
+    assert Z[1, 3] == 11.0
 
 
 def test_shift_change_leaves_out_the_border():

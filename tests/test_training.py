@@ -70,3 +70,32 @@ def test_moved_corners_move_by_d_along_one_axis_and_stay_on_the_canvas():
         if d:
             assert {(d, 0), (0, d)} <= set(map(tuple, steps))  # both directions occur
         assert first.min() >= 0 and second.max() <= CANVAS - 8
+
+
+@pytest.mark.parametrize('rows, cols, error, words', [
+    ([9, 0], [0, 0], ValueError, ['rows', 'from 0 to 8', 'rows[0] = 9']),
+    ([-1, 0], [0, 0], ValueError, ['rows', 'rows[0] = -1']),
+    ([0, 0], [0, 9], ValueError, ['cols', 'cols[1] = 9']),
+    ([0], [0, 0], ValueError, ['rows', '2 corners']),
+    ([0, 0], [0.0, 1.0], TypeError, ['cols', 'integers']),
+])
+def test_place_refuses_corners_off_the_canvas(rows, cols, error, words):
+    images = np.ones((2, 8, 8))
+    with pytest.raises(error) as info:
+        place(images, rows, cols)
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+def test_place_accepts_the_last_corner_that_fits():
+    # 16 - 8 = 8: an image at (8, 8) fills the bottom-right quarter exactly.
+    X = place(np.ones((1, 8, 8)), np.array([8]), np.array([8]))
+    assert X[0, 0, 8:, 8:].sum() == 64 and X.sum() == 64
+
+
+@pytest.mark.parametrize('d, error', [(9, ValueError), (-1, ValueError),
+                                      (1.0, TypeError)])
+def test_moved_corners_refuses_a_move_off_the_canvas(d, error):
+    with pytest.raises(error) as info:
+        moved_corners(3, d, 0)
+    assert str(info.value).startswith('d must be')

@@ -518,6 +518,29 @@ def test_non_finite_input_is_refused(pool, value):
     np.testing.assert_array_equal(X, kept)
 
 
+@pytest.mark.parametrize('pool', POOLS)
+def test_a_window_gathering_too_many_cells_is_refused_before_any_is_built(pool):
+    # 128 x 128 input, window 64: 65 x 65 outputs of 4096 cells, 17,305,600 cells in all
+    # (132 MiB in float64, several times that for the softmax); the limit is 2**22.
+    import tracemalloc
+    X = np.zeros((128, 128))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r'pool_size \(64, 64\) over an output of '
+                           r'shape \(65, 65\) gathers 17,305,600 window cells'):
+            pool(X, 64, 1.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
+    # Stride 8: 9 x 9 outputs, 331,776 cells, fine. Window 32, stride 4 on 60 x 60 maps:
+    # 8 x 8 outputs of 1024 cells; 64 maps make 2**22 cells, the limit; 65 maps do not.
+    assert pool(X, 64, 1.0, strides=8).shape == (9, 9)
+    assert pool(np.zeros((64, 60, 60)), 32, 1.0, strides=4).shape == (64, 8, 8)
+    with pytest.raises(ValueError, match=r'shape \(65, 8, 8\) gathers 4,259,840'):
+        pool(np.zeros((65, 60, 60)), 32, 1.0, strides=4)
+
+
 @pytest.mark.parametrize('function, args', [
     (avg_pool_as_conv, (2,)), (min_pool, (2,)), (softmax_pool, (2, 3.0)),
     (smooth_max_pool, (2, 3.0)), (max_pool_by_relu, (2,)),

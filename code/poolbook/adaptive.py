@@ -54,13 +54,14 @@ def adaptive_pool2d(X, output_size, mode='max'):
     out_h, out_w = as_pair(output_size, 'output_size', minimum=1)
     check_mode(mode)
     A = to_numpy(X)
+    dtype = A.dtype  # X's, in native byte order
     check_output_cells(A.shape[:-2] + (out_h, out_w), 'output_size')
     if mode == 'avg':
-        A = A.astype(sum_dtype(A.dtype), copy=False)
+        A = A.astype(sum_dtype(dtype), copy=False)
     (start_h, end_h), (start_w, end_w) = (adaptive_bins(A.shape[-2], out_h),
                                           adaptive_bins(A.shape[-1], out_w))
     Y = pool_bins(pool_bins(A, -2, start_h, end_h, mode), -1, start_w, end_w, mode)
     if mode == 'avg':
         Y = Y / ((end_h - start_h)[:, None] * (end_w - start_w)).astype(Y.dtype)
-        Y = Y.astype(mean_dtype(X.dtype), copy=False)
+        Y = Y.astype(mean_dtype(dtype), copy=False)
     return like_input(Y, X)

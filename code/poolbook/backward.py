@@ -1,29 +1,45 @@
 """The backward pass of pooling from scratch: given dL/dY for Y = pool2d(X, ...), the
-gradient dL/dX, for every setting pool2d takes, without a loop over output positions.
+gradient dL/dX, for max and average pooling with every window, stride, padding,
+ceil-mode and count_include_pad setting, without a loop over output positions.
 
 Each output cell (i, j) reads the input cells (i * s_h - p_h + a, j * s_w - p_w + b) for
-the window offsets (a, b); `window_cells` lists them for one axis. The gradient of each
-output cell goes back along those reads, and where windows overlap the shares add up:
+the window offsets (a, b). The gradient of each output cell goes back along those reads,
+and where windows overlap the shares add up:
 
 * max: all of dY[i, j] goes to the cell holding the window's maximum. With ties it goes
   to the first maximum in row-major order, as MXNet does (tests/test_backward.py checks
   it); a window whose maximum is NaN gives it to its first NaN, the cell behind the NaN.
 * avg: every input cell of the window gets dY[i, j] / divisor, the divisor pool2d uses.
 
-Padding cells are not input cells, so they receive nothing.
+Padding cells are not input cells, so they receive nothing. The loops run over the
+window offsets that read input cells (or, when the window is larger than the input, over
+the input cells), each step a whole block of outputs at once: memory stays that of X and
+dY.
 """
 import numpy as np
 
 from poolbook.checks import check_input, check_pool_args
 from poolbook.arrays import like_input, to_numpy
-from poolbook.pooling import output_size, pool2d
-
-GATHER_CELLS = 2**22  # window cells gathered per step, a few maps at a time
+from poolbook.pooling import axis_taps, divisor, output_size
 
 
-def window_cells(k, s, p, out):
-    """Input position read by window offset a for output i, as a (k, out) array."""
-    return np.arange(out) * s - p + np.arange(k)[:, None]
+def cell_taps(n, k, s, p, out):
+    """For each input cell r along one axis: the outputs [i0, i1) that read it."""
+    for r in range(n):
+        i0, i1 = max(0, (r + p - k) // s + 1), min(out, (r + p) // s + 1)
+        if i1 > i0:
+            yield i0, i1, slice(r, r + 1)
+
+
+def axis_steps(n, k, s, p, out):
+    """The reads along one axis as steps (i0, i1, cells, shared), offsets in order."""
+    # Per window offset: outputs [i0, i1) read the strided slice `cells`, one cell each.
+    # A window larger than the input has more offsets than the input has cells: then
+    # per input cell, which outputs [i0, i1) share. Either way each output meets its
+    # offsets in increasing order, as the maximum's tie rule needs.
+    if k > n:
+        return [(i0, i1, cells, True) for i0, i1, cells in cell_taps(n, k, s, p, out)]
+    return [(i0, i1, cells, False) for i0, i1, cells in axis_taps(n, k, s, p, out)]
 
 
 def check_gradient(dY, expected_shape):
@@ -34,24 +50,44 @@ def check_gradient(dY, expected_shape):
     check_input(dY, ndims=(len(expected_shape),), name='dY')
 
 
-def in_frame(rows, cols, n_h, n_w, p_h=0, p_w=0):
-    """Mask indexed (a, b, map, i, j): does the offset's cell lie in [-p, n + p)?"""
-    r = (rows >= -p_h) & (rows < n_h + p_h)
-    c = (cols >= -p_w) & (cols < n_w + p_w)
-    return r[:, None, None, :, None] & c[None, :, None, None, :]
+def steps(rows, cols):
+    """Pairs of row and column steps: output block, input cells, axes outputs share."""
+    for i0, i1, r, shared_r in rows:
+        for j0, j1, c, shared_c in cols:
+            shared = (1,) * shared_r + (2,) * shared_c
+            block = (slice(None), slice(i0, i1), slice(j0, j1))  # all maps at once
+            yield block, (slice(None), r, c), shared
 
 
-def max_shares(V, inside, Y):
-    """1 at the first offset whose cell holds the window's maximum Y, 0 elsewhere."""
-    is_max = inside & ((V == Y) | np.isnan(V))  # NaN only where the maximum is NaN
-    k_h, k_w = V.shape[:2]
-    first = np.argmax(is_max.reshape((k_h * k_w,) + Y.shape), axis=0)  # row-major order
-    return np.arange(k_h * k_w).reshape(k_h, k_w, 1, 1, 1) == first
+def add_back(dX, cells, shares, shared):
+    """Add each output's share to the input cell it read; shared cells sum them up."""
+    dX[cells] += shares.sum(axis=shared, keepdims=True) if shared else shares
 
 
-def avg_shares(inside, counted):
-    """1 / divisor at each offset whose cell is an input cell, 0 elsewhere."""
-    return inside / counted.sum(axis=(0, 1))
+def window_max(maps, rows, cols, out_shape):
+    """The maximum of every window (NaN if it holds one), from the same steps."""
+    Y = np.full(out_shape, -np.inf if maps.dtype.kind == 'f'
+                else np.iinfo(maps.dtype).min, maps.dtype)
+    for block, cells, _ in steps(rows, cols):
+        np.maximum(Y[block], maps[cells], out=Y[block])  # np.maximum keeps NaN
+    return Y
+
+
+def max_backward(maps, G, rows, cols, dX):
+    """Send each dY[i, j] to the first cell, in row-major order, holding the maximum."""
+    Y = window_max(maps, rows, cols, G.shape)
+    taken = np.zeros(G.shape, bool)  # has output (i, j) found its maximum yet?
+    for block, cells, shared in steps(rows, cols):
+        V = maps[cells]
+        hit = ~taken[block] & ((V == Y[block]) | np.isnan(V))  # NaN only if Y is NaN
+        taken[block] |= hit
+        add_back(dX, cells, np.where(hit, G[block], 0), shared)
+
+
+def avg_backward(share, rows, cols, dX):
+    """Give every input cell of each window that window's share dY[i, j] / divisor."""
+    for block, cells, shared in steps(rows, cols):
+        add_back(dX, cells, share[block], shared)
 
 
 def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
@@ -65,28 +101,14 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
     out_w = output_size(n_w, k_w, s_w, p_w, ceil_mode)
     check_gradient(G, A.shape[:-2] + (out_h, out_w))
     maps, G = A.reshape(-1, n_h, n_w), G.reshape(-1, out_h, out_w)
-    chunk = max(1, GATHER_CELLS // (k_h * k_w * out_h * out_w))
-    if len(maps) > chunk:  # a few maps at a time, each chunk as below
-        kwargs = dict(strides=(s_h, s_w), padding=(p_h, p_w), ceil_mode=ceil_mode,
-                      count_include_pad=count_include_pad)
-        parts = [pool2d_backward(maps[c:c + chunk], G[c:c + chunk], (k_h, k_w), mode,
-                                 **kwargs) for c in range(0, len(maps), chunk)]
-        return like_input(np.concatenate(parts).reshape(A.shape), X)
-    rows = window_cells(k_h, s_h, p_h, out_h)
-    cols = window_cells(k_w, s_w, p_w, out_w)
-    inside = in_frame(rows, cols, n_h, n_w)  # input cells; padding gets no gradient
-    # Index (a, b, map, i, j): offset (a, b) of the window of output (i, j) of one map.
-    r = np.clip(rows, 0, n_h - 1)[:, None, None, :, None]
-    c = np.clip(cols, 0, n_w - 1)[None, :, None, None, :]
-    m = np.arange(len(maps))[None, None, :, None, None]
+    rows = axis_steps(n_h, k_h, s_h, p_h, out_h)
+    cols = axis_steps(n_w, k_w, s_w, p_w, out_w)
+    dX = np.zeros(maps.shape, G.dtype if G.dtype.kind == 'f' else np.float64)
     if mode == 'max':
-        Y = pool2d(maps, (k_h, k_w), 'max', strides=(s_h, s_w), padding=(p_h, p_w),
-                   ceil_mode=ceil_mode)
-        shares = max_shares(maps[m, r, c], inside, Y)
+        max_backward(maps, G, rows, cols, dX)
     else:
-        frame = in_frame(rows, cols, n_h, n_w, p_h, p_w)  # input and padding cells
-        shares = avg_shares(inside, frame if count_include_pad else inside)
-    dtype = G.dtype if G.dtype.kind == 'f' else np.dtype(np.float64)
-    dX = np.zeros(maps.shape, dtype)
-    np.add.at(dX, (m, r, c), (shares * G).astype(dtype))  # overlapping windows add up
+        div_h = divisor(n_h, k_h, s_h, p_h, out_h, count_include_pad)
+        div_w = divisor(n_w, k_w, s_w, p_w, out_w, count_include_pad)
+        div = np.reshape(div_h, (-1, 1)) * np.reshape(div_w, (1, -1))
+        avg_backward(G / div, rows, cols, dX)
     return like_input(dX.reshape(A.shape), X)

@@ -228,3 +228,16 @@ def check_relu_range(A, name='X'):
     if largest > limit:
         raise ValueError(f"{name} must hold values of magnitude at most {limit:.4g} for "
                          f"max_pool_by_relu, got {largest:.4g}")
+
+
+WINDOW_CELLS = 2**22  # the most window cells window_cells gathers (32 MiB in float64)
+
+
+def check_window_cells(out_shape, window, limit=WINDOW_CELLS):
+    """Refuse a window whose cells, gathered for every output cell, exceed `limit`."""
+    cells = math.prod(out_shape) * window[0] * window[1]
+    if cells > limit:
+        raise ValueError(f"pool_size {tuple(window)} over an output of shape "
+                         f"{tuple(out_shape)} gathers {cells:,} window cells, more than "
+                         f"the {limit:,} this function builds: use a smaller window or "
+                         f"input, or pool a few maps at a time")

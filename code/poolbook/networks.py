@@ -89,10 +89,11 @@ def trace(net, input_shape):
 
 def lowers_resolution(layer):
     """True when the layer's output map has fewer rows or columns than its input."""
-    return len(layer.shape_out) == 4 and layer.shape_out[2:] < layer.shape_in[2:]
+    return len(layer.shape_out) == 4 and any(
+        o < i for o, i in zip(layer.shape_out[2:], layer.shape_in[2:]))
 
 
-def describe(layer):
+def describe_layer(layer):
     """A label: 'conv 3x3 /2 pad 1', 'max pool 3x3 /2', 'global avg pool', 'dense'."""
     if layer.op == 'FullyConnected':
         return 'dense'

@@ -21,7 +21,7 @@ def shift(X, d_h, d_w, shape):
     if d_h + h > A.shape[-2] or d_w + w > A.shape[-1]:
         raise ValueError(f"a {(h, w)} crop at ({d_h}, {d_w}) does not fit in X, whose "
                          f"spatial shape is {tuple(A.shape[-2:])}")
-    return like_input(np.ascontiguousarray(A[..., d_h:d_h + h, d_w:d_w + w]), X)
+    return like_input(A[..., d_h:d_h + h, d_w:d_w + w].copy(), X)  # never a view of X
 
 
 def relative_change(Y, Z):
@@ -29,6 +29,10 @@ def relative_change(Y, Z):
     Y, Z = to_numpy(Y, 'Y').astype(np.float64), to_numpy(Z, 'Z').astype(np.float64)
     if Y.shape != Z.shape:
         raise ValueError(f"Y and Z must have the same shape, got {Y.shape} and {Z.shape}")
+    if Y.size == 0:
+        raise ValueError(f"Y is empty (shape {Y.shape}): there is nothing to compare")
+    if not Y.any():
+        raise ValueError("Y is all zeros: the relative change is undefined")
     return float(np.linalg.norm(Z - Y) / np.linalg.norm(Y))
 
 
@@ -37,6 +41,7 @@ def shift_change(pool, X, d_h, d_w, shape, strides, border=1):
     cells both outputs cover after moving the shifted output back by (d_h, d_w) // strides,
     leaving out `border` cells at each edge (their windows reach past the crop)."""
     s_h, s_w = as_pair(strides, 'strides', minimum=1)
+    border, _ = as_pair(border, 'border', minimum=0)
     Y = to_numpy(pool(shift(X, 0, 0, shape)), 'Y')
     Z = to_numpy(pool(shift(X, d_h, d_w, shape)), 'Z')
     m_h, m_w = d_h // s_h, d_w // s_w  # whole output cells the shift spans
@@ -45,12 +50,20 @@ def shift_change(pool, X, d_h, d_w, shape, strides, border=1):
     if border:
         inner = (Ellipsis, slice(border, -border), slice(border, -border))
         Y, Z = Y[inner], Z[inner]
+    if Y.size == 0:
+        raise ValueError(f"no output cell is left to compare: shape={shape} is too small "
+                         f"for a shift of ({d_h}, {d_w}) with border={border}")
+    if not Y.any():
+        raise ValueError("pool of X's unshifted crop is all zeros (away from the border): "
+                         "the relative change is undefined")
     return relative_change(Y, Z)
 
 
 def consistency(a, b):
     """Fraction of positions where the labels a and b agree (Zhang's consistency)."""
-    a, b = np.asarray(a), np.asarray(b)
+    a, b = to_numpy(a, 'a'), to_numpy(b, 'b')
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    if a.size == 0:
+        raise ValueError(f"a and b are empty (shape {a.shape}): consistency is undefined")
     return float(np.mean(a == b))

@@ -12,6 +12,7 @@ from mxnet.gluon import nn
 from sklearn.datasets import load_digits
 
 from poolbook.antialias import binomial_filter
+from poolbook.checks import is_int
 
 CANVAS = 16  # the canvas is 16 x 16 pixels; a digit (8 x 8) fits at 9 x 9 positions
 DOWNSAMPLINGS = ('max', 'avg', 'max-blur', 'strided conv')
@@ -27,10 +28,27 @@ def place(images, rows, cols, canvas=CANVAS):
     """Each 8 x 8 image on an empty canvas, its top-left corner at (rows[n], cols[n]);
     shape (N, 1, canvas, canvas)."""
     n, h, w = images.shape
+    for corners, name, room in ((rows, 'rows', canvas - h), (cols, 'cols', canvas - w)):
+        check_corners(corners, name, n, room)
     out = np.zeros((n, 1, canvas, canvas))
     for k in range(n):
         out[k, 0, rows[k]:rows[k] + h, cols[k]:cols[k] + w] = images[k]
     return out
+
+
+def check_corners(corners, name, n, room):
+    """Refuse corners unless they are n integers, each from 0 to room (the canvas left)."""
+    corners = np.asarray(corners)
+    if corners.shape != (n,):
+        raise ValueError(f"{name} must hold {n} corners, one per image, got shape "
+                         f"{corners.shape}")
+    if n and corners.dtype.kind not in 'iu':
+        raise TypeError(f"{name} must hold integers, got dtype {corners.dtype}")
+    outside = np.flatnonzero((corners < 0) | (corners > room))
+    if outside.size:
+        k = outside[0]
+        raise ValueError(f"{name} must lie from 0 to {room}, so that each image fits on "
+                         f"the canvas, got {name}[{k}] = {corners[k]}")
 
 
 class BlurPool2D(nn.Block):
@@ -138,6 +156,11 @@ def predict(net, X, batch_size=500):
 def moved_corners(n, d, seed):
     """n random top-left corners (row, col) for a digit on the canvas, and the same
     corners moved d pixels down or right (which, at random per digit); two (n, 2) arrays."""
+    if not is_int(d):
+        raise TypeError(f"d must be an integer, got {d!r}")
+    if not 0 <= d <= CANVAS - 8:
+        raise ValueError(f"d must be an integer from 0 to {CANVAS - 8}, so that a moved "
+                         f"digit still fits on the {CANVAS} x {CANVAS} canvas, got {d!r}")
     rng = np.random.RandomState(seed)
     first = rng.randint(0, CANVAS - 8 - d + 1, size=(n, 2))
     step = np.where(rng.rand(n, 1) < 0.5, [[d, 0]], [[0, d]])
