@@ -45,9 +45,9 @@ Fortran order, byte swaps, integers), and lends its numpy result to MXNet withou
 (bench/pooling_memory.py measures it against the budget of one padded copy of the input
 plus the output).
 """
+from poolbook.arrays import as_ndarray, like_input, to_numpy
 from poolbook.checks import (as_pair, check_beta, check_corr2d_args, check_pool2d_args,
                               check_pool_args, check_shape, check_strided_args)
-from poolbook.arrays import as_ndarray, like_input, to_numpy
 from poolbook.conv import corr2d
 from poolbook.pooling import CHUNK_BYTES, divisor, output_size, pool2d
 

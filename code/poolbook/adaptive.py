@@ -12,8 +12,8 @@ input.
 """
 import numpy as np
 
-from poolbook.checks import as_pair, check_input, check_mode, check_output_cells
 from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
+from poolbook.checks import as_pair, check_input, check_mode, check_output_cells
 
 
 def global_pool2d(X, mode='max'):

@@ -18,8 +18,8 @@ dY.
 """
 import numpy as np
 
-from poolbook.checks import check_input, check_pool_args
 from poolbook.arrays import like_input, to_numpy
+from poolbook.checks import check_gradient, check_pool_args
 from poolbook.pooling import axis_taps, divisor, output_size
 
 
@@ -40,14 +40,6 @@ def axis_steps(n, k, s, p, out):
     if k > n:
         return [(i0, i1, cells, True) for i0, i1, cells in cell_taps(n, k, s, p, out)]
     return [(i0, i1, cells, False) for i0, i1, cells in axis_taps(n, k, s, p, out)]
-
-
-def check_gradient(dY, expected_shape):
-    """Refuse an output gradient dY unless it is real numbers in the output's shape."""
-    if tuple(dY.shape) != tuple(expected_shape):
-        raise ValueError(f"dY must have the shape of the pooled output, "
-                         f"{tuple(expected_shape)}, got {tuple(dY.shape)}")
-    check_input(dY, ndims=(len(expected_shape),), name='dY')
 
 
 def steps(rows, cols):

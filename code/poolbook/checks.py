@@ -15,6 +15,7 @@ P_VALUES = (1, 2, 3)  # the p_value MXNet's 'lp' pooling accepts
 MAX_SIZE = 2**60  # the largest window, stride or padding: sums of a few stay in int64
 LOOP_CELLS = 2**22  # the most cells of a mostly-padding map a loop builds (2048 x 2048)
 RELU_CELLS = 1024  # the largest window max_pool_by_relu builds weights for (32 x 32)
+WINDOW_CELLS = 2**22  # the most window cells window_cells gathers (32 MiB in float64)
 
 
 def is_int(value):
@@ -230,7 +231,27 @@ def check_relu_range(A, name='X'):
                          f"max_pool_by_relu, got {largest:.4g}")
 
 
-WINDOW_CELLS = 2**22  # the most window cells window_cells gathers (32 MiB in float64)
+def check_gradient(dY, expected_shape):
+    """Refuse an output gradient dY unless it is real numbers in the output's shape."""
+    if tuple(dY.shape) != tuple(expected_shape):
+        raise ValueError(f"dY must have the shape of the pooled output, "
+                         f"{tuple(expected_shape)}, got {tuple(dY.shape)}")
+    check_input(dY, ndims=(len(expected_shape),), name='dY')
+
+
+def check_corners(corners, name, n, room):
+    """Refuse corners unless they are n integers, each from 0 to room (the canvas left)."""
+    corners = np.asarray(corners)
+    if corners.shape != (n,):
+        raise ValueError(f"{name} must hold {n} corners, one per image, got shape "
+                         f"{corners.shape}")
+    if n and corners.dtype.kind not in 'iu':
+        raise TypeError(f"{name} must hold integers, got dtype {corners.dtype}")
+    outside = np.flatnonzero((corners < 0) | (corners > room))
+    if outside.size:
+        k = outside[0]
+        raise ValueError(f"{name} must lie from 0 to {room}, so that each image fits on "
+                         f"the canvas, got {name}[{k}] = {corners[k]}")
 
 
 def check_window_cells(out_shape, window, limit=WINDOW_CELLS):

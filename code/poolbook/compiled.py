@@ -23,8 +23,8 @@ import os
 
 import numpy as np
 
-from poolbook.checks import check_pool2d_args
 from poolbook.arrays import like_input, to_numpy
+from poolbook.checks import check_pool2d_args
 
 try:
     if os.environ.get('POOLBOOK_COMPILED', '1') == '0':

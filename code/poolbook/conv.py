@@ -8,8 +8,8 @@ for integers, else the wider float dtype of X and K.
 """
 import numpy as np
 
-from poolbook.checks import check_corr2d_args
 from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
+from poolbook.checks import check_corr2d_args
 
 
 def corr2d(X, K):

@@ -18,8 +18,8 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 from matplotlib.textpath import TextPath
 import numpy as np
 
-from poolbook.checks import as_pair
 from poolbook.arrays import to_numpy
+from poolbook.checks import as_pair
 from poolbook.player import offline_player
 from poolbook.pooling import pool2d
 

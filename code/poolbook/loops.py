@@ -14,8 +14,8 @@ the package's names: window k_h x k_w, strides s_h, s_w, padding p_h, p_w.
 import numpy as np
 from mxnet import nd
 
-from poolbook.checks import check_loop_args, check_pool2d_args, check_strided_args
 from poolbook.arrays import like_input, to_numpy
+from poolbook.checks import check_loop_args, check_pool2d_args, check_strided_args
 from poolbook.pooling import output_size
 
 

@@ -33,9 +33,9 @@ tests/test_pooling_modes.py and tests/test_robustness.py):
 import numpy as np
 
 from poolbook import compiled
+from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype
 from poolbook.checks import (POOL2D_MODES, check_output_cells, check_p_value,
                               check_pool_args)
-from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype
 
 CHUNK_BYTES = 2**20  # input bytes pooled per step: small enough for the intermediate to stay cached
 

@@ -9,8 +9,8 @@
 """
 import numpy as np
 
-from poolbook.checks import as_pair
 from poolbook.arrays import like_input, to_numpy
+from poolbook.checks import as_pair
 
 
 def shift(X, d_h, d_w, shape):

@@ -12,7 +12,7 @@ from mxnet.gluon import nn
 from sklearn.datasets import load_digits
 
 from poolbook.antialias import binomial_filter
-from poolbook.checks import is_int
+from poolbook.checks import check_corners, is_int
 
 CANVAS = 16  # the canvas is 16 x 16 pixels; a digit (8 x 8) fits at 9 x 9 positions
 DOWNSAMPLINGS = ('max', 'avg', 'max-blur', 'strided conv')
@@ -34,21 +34,6 @@ def place(images, rows, cols, canvas=CANVAS):
     for k in range(n):
         out[k, 0, rows[k]:rows[k] + h, cols[k]:cols[k] + w] = images[k]
     return out
-
-
-def check_corners(corners, name, n, room):
-    """Refuse corners unless they are n integers, each from 0 to room (the canvas left)."""
-    corners = np.asarray(corners)
-    if corners.shape != (n,):
-        raise ValueError(f"{name} must hold {n} corners, one per image, got shape "
-                         f"{corners.shape}")
-    if n and corners.dtype.kind not in 'iu':
-        raise TypeError(f"{name} must hold integers, got dtype {corners.dtype}")
-    outside = np.flatnonzero((corners < 0) | (corners > room))
-    if outside.size:
-        k = outside[0]
-        raise ValueError(f"{name} must lie from 0 to {room}, so that each image fits on "
-                         f"the canvas, got {name}[{k}] = {corners[k]}")
 
 
 class BlurPool2D(nn.Block):

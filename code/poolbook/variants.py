@@ -26,10 +26,10 @@ the padding or the window's weights refuse sizes that would take more than a few
 import numpy as np
 from mxnet import nd
 
+from poolbook.arrays import as_ndarray, like_input, mean_dtype, sum_dtype, to_numpy
 from poolbook.checks import (check_beta, check_finite, check_padded_size,
                               check_pool_args, check_relu_range, check_relu_window,
                               check_shape, check_window_cells)
-from poolbook.arrays import as_ndarray, like_input, mean_dtype, sum_dtype, to_numpy
 from poolbook.pooling import output_size, pool2d
 
 def float_ndarray(X):
