@@ -75,12 +75,10 @@ def divisor(n, k, s, p, out, count_include_pad):
     window lies inside the padded input, else one number per output position."""
     if count_include_pad and (out - 1) * s + k <= n + 2 * p:
         return k
+    starts = np.arange(out, dtype=np.int64) * s - p  # each window's first cell
     if count_include_pad:  # a ceil-mode window past the padded input: count its cells
-        return np.minimum(k, n + 2 * p - np.arange(out) * s)
-    count = np.zeros(out, dtype=np.int64)  # cells inside the input itself
-    for i0, i1, _ in axis_taps(n, k, s, p, out):
-        count[i0:i1] += 1
-    return count
+        return np.minimum(k, n + p - starts)
+    return np.minimum(starts + k, n) - np.maximum(starts, 0)  # cells inside the input
 
 
 def pool_axis(A, axis, taps, mode, Y):
