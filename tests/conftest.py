@@ -1,4 +1,6 @@
 """Fixtures shared by the book-level and browser tests, and the markers of slow tests."""
+import fcntl
+import os
 import subprocess
 import sys
 
@@ -12,13 +14,23 @@ BUILD_LOG = ROOT / '_build' / 'sphinx-warnings.log'  # written by dev.py book
 
 @pytest.fixture(scope='session')
 def built_book():
-    """Build the whole book once per test session with the README's `dev.py book` and
-    return the path of _build/html. Any Sphinx warning fails the build (-W); the log of
-    Sphinx's own messages must hold none either (pip's, when dev.py sets up .venv, are
-    not Sphinx's and do not count)."""
-    result = subprocess.run([sys.executable, str(ROOT / 'dev.py'), 'book'],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    """Build the whole book once per test run with the README's `dev.py book` and return
+    the path of _build/html. Any Sphinx warning fails the build (-W); the log of Sphinx's
+    own messages must hold none either (pip's, when dev.py sets up .venv, are not
+    Sphinx's and do not count). With pytest-xdist, the first worker that needs the book
+    builds it while the others wait on a lock, and the run's id marks it as built."""
+    BUILD_LOG.parent.mkdir(exist_ok=True)
+    run = os.environ.get('PYTEST_XDIST_TESTRUNUID')  # one id per run, shared by workers
+    marker = BUILD_LOG.parent / 'built-for-run'
+    with open(BUILD_LOG.parent / 'build.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if run is None or not marker.exists() or marker.read_text() != run:
+            marker.unlink(missing_ok=True)
+            result = subprocess.run([sys.executable, str(ROOT / 'dev.py'), 'book'],
+                                    cwd=ROOT, capture_output=True, text=True)
+            assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+            if run is not None:
+                marker.write_text(run)
     warnings = BUILD_LOG.read_text()
     assert 'WARNING' not in warnings, warnings[-4000:]
     return ROOT / '_build' / 'html'
