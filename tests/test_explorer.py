@@ -1,6 +1,7 @@
 """The explorer without a browser: the callback against MXNet and hand-computed cases,
 and the widget UI's wiring."""
 import inspect
+import json
 
 import mxnet as mx
 import numpy as np
@@ -33,7 +34,7 @@ def test_the_default_is_d2l_example_with_its_printed_output():
     assert texts(view.figure, 'equation') == ['max(0, 1, 4, 5) = 5']
 
 
-@pytest.mark.parametrize('source', explorer.INPUTS)
+@pytest.mark.parametrize('source', [s for s in explorer.INPUTS if s != '3x3 arange'])
 @pytest.mark.parametrize('mode', ['max', 'avg'])
 @pytest.mark.parametrize('k_h, k_w, stride, padding', [
     (2, 2, 2, 0), (3, 3, 2, 1), (2, 3, 1, 1), (1, 4, 3, 0), (4, 2, 1, 1)])
@@ -131,3 +132,95 @@ def test_explorer_displays_the_widget_with_a_note_for_static_pages():
     bundle = live._repr_mimebundle_()
     assert bundle['application/vnd.jupyter.widget-view+json']['model_id'] == live.box.model_id
     assert bundle['text/plain'] == explorer.NOTE and 'Binder' in bundle['text/html']
+
+
+# ------------------------------------------- the kernel-free explorer's data (page_html)
+
+def page_data(markup):
+    """The data attributes of the explorer element in `markup`, parsed from JSON."""
+    from bs4 import BeautifulSoup
+    element = BeautifulSoup(markup, 'html.parser').select_one('div.pool-explorer')
+    return {name[5:]: json.loads(value) for name, value in element.attrs.items()
+            if name.startswith('data-')}
+
+
+def test_page_html_carries_every_input_and_the_settings():
+    settings = dict(source='3x3 arange', pool_size=(2, 2), strides=(2, 2), padding=(1, 1),
+                    mode='max', ceil_mode=True, count_include_pad=True)
+    data = page_data(explorer.page_html(settings))
+    assert list(data['inputs']) == list(explorer.INPUTS)
+    for name, rows in data['inputs'].items():
+        X = explorer.make_input(name)
+        assert np.array_equal(np.array(rows, np.float32), X) and len(rows) == X.shape[0]
+    assert data['inputs']['3x3 arange'] == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+    assert data['inputs']['4x4 negative'][0] == [-1, -2, -3, -4]
+    assert data['settings'] == {**settings, 'pool_size': [2, 2], 'strides': [2, 2],
+                                'padding': [1, 1]}
+
+
+def test_page_html_escapes_its_data_and_shows_the_note_without_script():
+    markup = explorer.page_html(explorer.DEFAULTS | {'source': '4x4 arange'}, note='a < b')
+    assert '<p><em>a &lt; b</em></p>' in markup
+    assert '"' not in markup.split('data-inputs="')[1].split('" ')[0]  # JSON quotes escaped
+
+
+def test_presets_are_the_chapters_layers_with_their_printed_outputs():
+    # The outputs D2L prints for these layers on the 4 x 4 arange (and the chapter shows).
+    printed = {'MaxPool2D(3)': [[10]],
+               'MaxPool2D(3, padding=1, strides=2)': [[5, 7], [13, 15]],
+               'MaxPool2D((2, 3), padding=(1, 2), strides=(2, 3))': [[0, 3], [8, 11],
+                                                                      [12, 15]]}
+    assert list(explorer.PRESETS) == list(printed)
+    for name, values in page_data(explorer.page_html(explorer.DEFAULTS))['presets'].items():
+        args = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        X = explorer.make_input(args.pop('source'))
+        assert explorer.pool2d(X, args.pop('pool_size'), **args).tolist() == printed[name]
+
+
+# ---------------------------------------- the figures: any setting, and small multiples
+
+def test_draw_setting_draws_ceil_mode_windows_and_the_true_divisor():
+    from poolbook.figures import draw_setting
+    X = np.arange(16.0).reshape(4, 4)
+    # 3 x 3 average, stride 2, padding 1, ceil mode: the last window (padded rows and
+    # columns 4 to 6) covers input cells 3 (rows and columns), one padding cell and one
+    # cell past the padded input, which is not counted: the divisor is 2 x 2, not 9.
+    fig = draw_setting(X, 3, 'avg', strides=2, padding=1, ceil_mode=True, position=(2, 2))
+    assert texts(fig, 'equation') == ['(15) / 4 = 3.75']
+    gids = {p.get_gid() for ax in fig.axes for p in ax.patches}
+    assert {f'outside 6 {j}' for j in range(7)} <= gids  # the row past the padded input
+    assert 'outside 5 5' not in gids and 'padding 5 5' in gids
+    assert {f'window {i} {j}' for i in range(3) for j in range(3)} <= gids
+    # Without padding counted: the top-left window holds 0, 1, 4, 5 and divides by 4.
+    fig = draw_setting(X, 3, 'avg', strides=2, padding=1, count_include_pad=False)
+    assert texts(fig, 'equation') == ['(0 + 1 + 4 + 5) / 4 = 2.5']
+    fig = draw_setting(X, (2, 3), 'sum', strides=(2, 3), padding=(1, 2), position=(1, 1))
+    assert texts(fig, 'equation') == ['5 + 6 + 7 + 9 + 10 + 11 = 48']
+    with pytest.raises(ValueError, match=r'position must be an output cell of the '
+                                         r'\(3, 2\) output, got \(3, 0\)'):
+        draw_setting(X, (2, 3), strides=(2, 3), padding=(1, 2), position=(3, 0))
+
+
+def test_small_multiples_show_each_setting_its_output_or_the_refusal():
+    from poolbook.figures import draw_small_multiples
+    X = np.arange(16.0).reshape(4, 4)
+    cases = [(X, dict(pool_size=(2, 3), strides=(2, 3), padding=(1, 2))),
+             (np.arange(9.0).reshape(3, 3), dict(pool_size=2, strides=2, padding=1,
+                                                 ceil_mode=True)),
+             (X, dict(pool_size=2, padding=2))]
+    fig = draw_small_multiples(cases, columns=2)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 3 and len(fig.axes) == 4
+    shown = lambda ax, gid: [t.get_text() for t in ax.texts if t.get_gid() == gid]
+    assert shown(panels[0], 'setting') == [('max, pool_size (2, 3)\n'
+                                            'strides (2, 3), padding (1, 2)')]
+    assert shown(panels[0], 'shape') == ['output 3 × 2']
+    outputs = {t.get_gid(): t.get_text() for t in panels[0].texts
+               if t.get_gid().startswith('output ')}
+    assert outputs == {'output 0 0': '0', 'output 0 1': '3', 'output 1 0': '8',
+                       'output 1 1': '11', 'output 2 0': '12', 'output 2 1': '15'}
+    assert shown(panels[1], 'setting')[0].startswith('max, pool_size (2, 2), ceil_mode')
+    assert shown(panels[1], 'shape') == ['output 2 × 2']  # the third window is dropped
+    with pytest.raises(ValueError) as refused:
+        explorer.pool2d(X, 2, padding=2)
+    assert ' '.join(shown(panels[2], 'refused')[0].split()) == f'refused: {refused.value}'

@@ -11,6 +11,7 @@ an input the reader picks, redrawing the pooling as they move.
 """
 import html
 import io
+import json
 from typing import NamedTuple
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from poolbook import figures
 from poolbook.pooling import output_size, pool2d
 
-INPUTS = ('4x4 arange', 'random 6x6', 'photo 8x8')
+INPUTS = ('4x4 arange', '4x4 negative', '3x3 arange', 'random 6x6', 'photo 8x8')
 DEFAULTS = dict(k_h=3, k_w=3, stride=2, padding=1, mode='max', ceil_mode=False,
                 source='4x4 arange', step=0)  # D2L's MaxPool2D(3, padding=1, strides=2)
 NOTE = ('The live explorer needs a running Python kernel: open this chapter in Binder '
@@ -46,8 +47,12 @@ def photo(size=8):
 
 def make_input(source):
     """The input map named `source`, one of INPUTS."""
-    if source == '4x4 arange':
+    if source == '4x4 arange':  # the chapter's X
         return np.arange(16.0).reshape(4, 4)
+    if source == '4x4 negative':  # its X_neg = -X - 1: padding must not win a max
+        return -np.arange(1.0, 17.0).reshape(4, 4)
+    if source == '3x3 arange':  # its X9: ceil mode's last window starting in the padding
+        return np.arange(9.0).reshape(3, 3)
     if source == 'random 6x6':
         return np.random.default_rng(0).integers(0, 10, (6, 6)).astype(float)
     if source == 'photo 8x8':
@@ -167,3 +172,38 @@ class Explorer:
         """The widget's view, with the note as its text and HTML alternatives."""
         bundle = self.box._repr_mimebundle_(**kwargs)
         return {**bundle, 'text/plain': NOTE, 'text/html': f'<p><em>{NOTE}</em></p>'}
+
+
+# ------------------------------------------------------ the kernel-free explorer's data
+
+# The settings a reader of the HTML book can pick in one step: the chapter's examples.
+PRESETS = {
+    'MaxPool2D(3)': dict(source='4x4 arange', pool_size=(3, 3), strides=(3, 3),
+                         padding=(0, 0), mode='max', ceil_mode=False),
+    'MaxPool2D(3, padding=1, strides=2)': dict(
+        source='4x4 arange', pool_size=(3, 3), strides=(2, 2), padding=(1, 1),
+        mode='max', ceil_mode=False),
+    'MaxPool2D((2, 3), padding=(1, 2), strides=(2, 3))': dict(
+        source='4x4 arange', pool_size=(2, 3), strides=(2, 3), padding=(1, 2),
+        mode='max', ceil_mode=False),
+}
+
+
+def page_settings(values):
+    """Explorer settings as the page's script reads them: pairs as lists, JSON-ready."""
+    return {name: list(value) if isinstance(value, tuple) else value
+            for name, value in values.items()}
+
+
+def page_html(settings, note=NOTE):
+    """The element _static/explorer.js turns into the kernel-free explorer: every input
+    map of INPUTS as float32 numbers, the settings to start from and the presets, in data
+    attributes; `note` shows where the script does not run."""
+    inputs = {name: make_input(name).astype(np.float32).tolist() for name in INPUTS}
+    data = {'inputs': inputs, 'settings': page_settings(settings),
+            'presets': {name: page_settings(values) for name, values in PRESETS.items()}}
+    attributes = ' '.join(
+        f'data-{name}="{html.escape(json.dumps(value, separators=(",", ":")))}"'
+        for name, value in data.items())
+    return (f'<div class="pool-explorer" {attributes}><p><em>{html.escape(note)}</em></p>'
+            f'</div>')

@@ -426,3 +426,159 @@ def plot_resolution(profiles):
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+# ------------------------------------------------------------ any setting (chapter 2)
+
+def _extent(X_hw, Y_hw, window, strides, padding):
+    """Rows and columns to draw: the padded input, and past it as far as a ceil-mode last
+    window reaches."""
+    return tuple(max(n + 2 * p, (out - 1) * s + k)
+                 for n, out, k, s, p in zip(X_hw, Y_hw, window, strides, padding))
+
+
+def _arithmetic(mode, inside, divisor, value):
+    """One output cell's arithmetic: 'max(0, 1) = 1', '0 + 1 = 1' or '(0 + 1) / 2 = 0.5'."""
+    terms = [_fmt(v) for v in inside]
+    if mode == 'max':
+        return f"max({', '.join(terms)}) = {_fmt(value)}"
+    if mode == 'sum':
+        return f"{' + '.join(terms)} = {_fmt(value)}"
+    return f"({' + '.join(terms)}) / {_fmt(divisor)} = {_fmt(value)}"
+
+
+def _draw_setting(ax, X, Y, window, strides, padding, y0, fontsize, position=None):
+    """Draw, top-left at (0, y0), the padded input (cells past it, which only a ceil-mode
+    window reaches, dashed), every window outlined in its own colour, and the output
+    beside it, each cell edged in its window's colour; with `position`, that output cell
+    and its window shaded. Returns the input values under that window."""
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = window, strides, padding
+    rows, cols = _extent(X.shape, Y.shape, window, strides, padding)
+    # The shaded window's corner, in padded coordinates; none without a position.
+    top, left = (rows, cols) if position is None else (position[0] * s_h, position[1] * s_w)
+    inside = []
+    for i in range(rows):
+        for j in range(cols):
+            a, b = i - p_h, j - p_w  # input coordinates
+            if 0 <= a < X.shape[0] and 0 <= b < X.shape[1]:
+                shaded = top <= i < top + k_h and left <= j < left + k_w
+                _cell(ax, j, y0 - i, f'input {a} {b}',
+                      COLORS['window'] if shaded else COLORS['input'], _fmt(X[a, b]),
+                      fontsize)
+                if shaded:
+                    inside.append(X[a, b])
+            elif i < X.shape[0] + 2 * p_h and j < X.shape[1] + 2 * p_w:
+                _cell(ax, j, y0 - i, f'padding {i} {j}', COLORS['padding'])
+            else:  # past the padded input: counts for nothing
+                ax.add_patch(Rectangle((j, y0 - i - 1), 1, 1, facecolor='white',
+                                       edgecolor=COLORS['line'], linewidth=0.8,
+                                       linestyle='--', gid=f'outside {i} {j}'))
+    out_x, inset = cols + 2, 0.08
+    for n, (i, j) in enumerate(np.ndindex(*Y.shape)):
+        color = WINDOW_COLORS[n % len(WINDOW_COLORS)]
+        ax.add_patch(Rectangle((j * s_w + inset, y0 - i * s_h - k_h + inset),
+                               k_w - 2 * inset, k_h - 2 * inset, fill=False, linewidth=2,
+                               edgecolor=color, gid=f'window {i} {j}'))
+        hot = position is not None and (i, j) == tuple(position)
+        _cell(ax, out_x + j, y0 - i, f'output {i} {j}',
+              COLORS['result'] if hot else COLORS['output'], _fmt(Y[i, j]), fontsize)
+        ax.add_patch(Rectangle((out_x + j + inset, y0 - i - 1 + inset), 1 - 2 * inset,
+                               1 - 2 * inset, fill=False, linewidth=2, edgecolor=color,
+                               gid=f'output edge {i} {j}'))
+    if position is not None:
+        ax.add_patch(Rectangle((left, y0 - top - k_h), k_w, k_h, fill=False, linewidth=3,
+                               edgecolor=COLORS['window_edge'], gid='window'))
+    mid = y0 - rows / 2
+    ax.add_patch(FancyArrowPatch((cols + 0.25, mid), (out_x - 0.25, mid), arrowstyle='-|>',
+                                 mutation_scale=14, color=COLORS['line']))
+    return inside
+
+
+def _setting_label(mode, window, strides, padding, ceil_mode, count_include_pad):
+    """A setting in two short lines, e.g. 'max, pool_size (2, 3)' and 'strides (2, 3),
+    padding (1, 2)', with ceil_mode and count_include_pad=False when they are set."""
+    flags = (['ceil_mode'] if ceil_mode else []) + (
+        ['count_include_pad=False'] if mode == 'avg' and not count_include_pad else [])
+    return (f'{mode}, pool_size {window}' + ''.join(f', {f}' for f in flags)
+            + f'\nstrides {strides}, padding {padding}')
+
+
+def draw_setting(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
+                 count_include_pad=True, position=(0, 0)):
+    """Draw pooling the 2-D X with any setting, ceil mode included: every window on the
+    padded input, the output, and the arithmetic of output `position` with its divisor."""
+    X = to_numpy(X)
+    window, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, window, mode, strides=strides, padding=padding, ceil_mode=ceil_mode,
+               count_include_pad=count_include_pad)
+    i, j = position
+    if not (0 <= i < Y.shape[0] and 0 <= j < Y.shape[1]):
+        raise ValueError(f'position must be an output cell of the {Y.shape} output, got '
+                         f'{tuple(position)}')
+    rows, cols = _extent(X.shape, Y.shape, window, strides, padding)
+    width, height = cols + 2 + Y.shape[1], max(rows, Y.shape[0]) + 2.4
+    fig, axes = _figure(width, height)
+    ax = axes[0, 0]
+    fontsize = _fontsize([X, Y], ax)
+    inside = _draw_setting(ax, X, Y, window, strides, padding, -0.8, fontsize, (i, j))
+    ax.text(cols / 2, -0.45, 'input, padded', ha='center', fontsize=12)
+    ax.text(cols + 2 + Y.shape[1] / 2, -0.45, 'output', ha='center', fontsize=12)
+    divisor = 1
+    if mode == 'avg':  # the divisor pool2d uses: poolbook.pooling.divisor, per axis
+        from poolbook.pooling import divisor as divisor_of
+        div = [np.broadcast_to(divisor_of(X.shape[a], window[a], strides[a], padding[a],
+                                          Y.shape[a], count_include_pad), Y.shape[a])
+               for a in (0, 1)]
+        divisor = int(div[0][i]) * int(div[1][j])
+    ax.text(0, -0.8 - max(rows, Y.shape[0]) - 0.7,
+            _arithmetic(mode, inside, divisor, Y[i, j]), ha='left', va='center',
+            fontsize=13, color=COLORS['text'], gid='equation')
+    return fig
+
+
+def draw_small_multiples(cases, columns=2):
+    """Draw several settings side by side, one panel each: the setting as its title,
+    every window on the padded input and the output, or, for a setting pool2d refuses,
+    the input and pool2d's message. `cases` is a list of (X, arguments of pool2d)."""
+    import textwrap
+    panels = []
+    for X, arguments in cases:
+        X = to_numpy(X)
+        args = {**dict(mode='max', strides=1, padding=0, ceil_mode=False,
+                       count_include_pad=True), **arguments}
+        window, strides, padding = _pairs(args['pool_size'], args['strides'],
+                                          args['padding'])
+        label = _setting_label(args['mode'], window, strides, padding, args['ceil_mode'],
+                               args['count_include_pad'])
+        try:
+            Y = pool2d(X, **args)
+        except ValueError as error:  # what the package says, wrapped to the panel
+            panels.append((X, None, window, strides, padding, label, str(error)))
+            continue
+        panels.append((X, Y, window, strides, padding, label, None))
+    extents = [_extent(X.shape, X.shape if Y is None else Y.shape, w, s,
+                       (0, 0) if Y is None else p)
+               for X, Y, w, s, p, _, _ in panels]
+    width = max(cols + 2 + (X.shape[1] if Y is None else Y.shape[1])
+                for (X, Y, *_), (_, cols) in zip(panels, extents))
+    height = max(rows for rows, _ in extents) + 3.2
+    fig, axes = _figure(width, height, -(-len(panels) // columns), columns, cell=0.3)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99, wspace=0.1,
+                        hspace=0.1)
+    fontsize = _fontsize([v for X, Y, *_ in panels for v in (X, Y) if v is not None],
+                         axes[0, 0], largest=10)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    for ax, (X, Y, window, strides, padding, label, message) in zip(axes.ravel(), panels):
+        ax.text(0, 0, label, ha='left', va='top', fontsize=10, color=COLORS['text'],
+                linespacing=1.3, gid='setting')
+        if Y is None:
+            _draw_grid(ax, X, 0, -2, 'input', COLORS['input'], fontsize=fontsize)
+            ax.text(0, -2.4 - X.shape[0], textwrap.fill('refused: ' + message, 50),
+                    ha='left', va='top', fontsize=9, color='#b00020', gid='refused')
+            continue
+        _draw_setting(ax, X, Y, window, strides, padding, -2, fontsize)
+        rows = _extent(X.shape, Y.shape, window, strides, padding)[0]
+        ax.text(0, -2.4 - max(rows, Y.shape[0]), f'output {Y.shape[0]} × {Y.shape[1]}',
+                ha='left', va='top', fontsize=10, color=COLORS['text'], gid='shape')
+    return fig
