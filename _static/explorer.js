@@ -1,8 +1,8 @@
 /* The pooling explorer of chapter 2, live in the HTML book without a Python kernel.
 
-   The page holds <div class="pool-explorer" data-inputs="..." data-settings="...">,
+   The page holds <div class="pool-explorer" data-inputs="..." data-settings="..." ...>,
    written by poolbook.explorer.page_html(): the input maps (computed by the package, never
-   here) and the settings to start from. This script builds the controls in that element
+   here), the settings to start from, the presets and the sliders' ranges. This script builds the controls in that element
    and redraws on every change: the padded input with its windows, the output, the
    output-size rule with the numbers filled in, and, for a setting the package refuses,
    the package's own rule in words.
@@ -131,7 +131,6 @@
     const SVG = 'http://www.w3.org/2000/svg';
     const CELL = 30;  // SVG units per cell
     const MODES = [['max', 'max'], ['avg', 'average'], ['sum', 'sum']];
-    const RANGES = {k: [1, 5], s: [1, 4], p: [0, 4]};  // window, stride, padding sliders
     let count = 0;  // explorers on the page, for unique ids
 
     function element(tag, attributes = {}, text = '') {
@@ -160,6 +159,7 @@
             this.id = `pool-explorer-${++count}`;
             this.inputs = JSON.parse(root.dataset.inputs);
             this.presets = JSON.parse(root.dataset.presets || '{}');
+            this.ranges = JSON.parse(root.dataset.ranges);  // the sliders' [low, high]
             this.active = [0, 0];
             root.textContent = '';
             root.classList.add('pool-explorer-live');
@@ -179,23 +179,25 @@
                 form.append(box);
                 return box;
             };
+            // A label that holds only its text: a slider inside its label would add its
+            // value to its name.
             const select = (name, label, options) => {
-                const box = element('label', {class: 'pe-field'});
+                const box = element('div', {class: 'pe-field'});
                 const control = element('select', {name, id: `${id}-${name}`});
                 for (const [value, text] of options) {
                     control.append(element('option', {value}, text));
                 }
-                box.append(element('span', {}, label), control);
+                box.append(element('label', {for: `${id}-${name}`}, label), control);
                 this.controls[name] = control;
                 return box;
             };
             const slider = (name, label, [low, high]) => {
-                const box = element('label', {class: 'pe-field'});
+                const box = element('div', {class: 'pe-field'});
                 const control = element('input', {type: 'range', name, id: `${id}-${name}`,
                                                   min: low, max: high, step: 1});
                 const value = element('output', {for: `${id}-${name}`, 'aria-hidden': 'true'});
                 control.addEventListener('input', () => { value.textContent = control.value; });
-                box.append(element('span', {}, label), control, value);
+                box.append(element('label', {for: `${id}-${name}`}, label), control, value);
                 this.controls[name] = control;
                 this.controls[name].shown = value;
                 return box;
@@ -212,12 +214,13 @@
                   ...(Object.keys(this.presets).length ? [select('preset', 'preset', [
                       ['', '(choose a setting)'],
                       ...Object.keys(this.presets).map(name => [name, name])])] : []));
-            group('Window, pool_size', slider('k_h', 'height k_h', RANGES.k),
-                  slider('k_w', 'width k_w', RANGES.k));
-            group('Stride, strides', slider('s_h', 'down s_h', RANGES.s),
-                  slider('s_w', 'across s_w', RANGES.s));
-            group('Padding, padding', slider('p_h', 'rows p_h', RANGES.p),
-                  slider('p_w', 'columns p_w', RANGES.p));
+            const ranges = this.ranges;
+            group('Window, pool_size', slider('k_h', 'height k_h', ranges.pool_size),
+                  slider('k_w', 'width k_w', ranges.pool_size));
+            group('Stride, strides', slider('s_h', 'down s_h', ranges.strides),
+                  slider('s_w', 'across s_w', ranges.strides));
+            group('Padding, padding', slider('p_h', 'rows p_h', ranges.padding),
+                  slider('p_w', 'columns p_w', ranges.padding));
             const modes = element('div', {class: 'pe-modes'});
             this.modeButtons = MODES.map(([value, text]) => {
                 const box = element('label', {class: 'pe-check'});
@@ -248,7 +251,10 @@
             this.table.append(this.caption, this.body);
             const outputBox = element('div', {class: 'pe-output-box'});
             outputBox.append(this.table, element('p', {class: 'pe-hint'},
-                'Point at an output cell, or focus it and use the arrow keys, to see its window.'));
+                'Point at an output cell, or focus it and use the arrow keys, to see its ' +
+                'window. Blue cells are the input, grey ones padding; dashed cells lie ' +
+                'past the padded input, where only a ceil-mode window reaches, and count ' +
+                'for nothing. Each window is outlined in the colour of its output cell.'));
             this.figure.append(this.svg, outputBox);
             this.equation = element('p', {class: 'pe-equation', id: `${id}-equation`});
             this.formula = element('pre', {class: 'pe-formula', 'aria-label': 'output size'});
@@ -360,7 +366,7 @@
             svg.style.maxWidth = `${width * 1.2}px`;
             svg.setAttribute('aria-label', `The input, ${n_h} × ${n_w}, padded by ` +
                 `${pair(p_h, p_w)}, with its ${r.shape[0] * r.shape[1]} windows`);
-            const parts = [];
+            const parts = [], texts = [];
             for (let i = 0; i < rows; i++) {
                 for (let j = 0; j < cols; j++) {
                     const a = i - p_h, b = j - p_w;
@@ -372,12 +378,16 @@
                         `stroke="${COLORS.line}"` + (kind === 'outside'
                             ? ' stroke-width="0.6" stroke-dasharray="3 3"/>' : '/>'));
                     if (inside) {
-                        parts.push(`<text x="${(j + 0.5) * CELL}" y="${(i + 0.5) * CELL}" ` +
+                        texts.push(`<text x="${(j + 0.5) * CELL}" y="${(i + 0.5) * CELL}" ` +
                             `text-anchor="middle" dominant-baseline="central" ` +
                             `fill="${COLORS.text}">${show(X[a][b])}</text>`);
                     }
                 }
             }
+            // The active window's shading under the numbers, its edge over the outlines.
+            parts.push(`<rect class="pe-active-fill" width="${k_w * CELL}" ` +
+                `height="${k_h * CELL}" fill="${COLORS.window}" fill-opacity="0.75"/>`,
+                ...texts);
             r.windows.forEach((row, i) => row.forEach((w, j) => {
                 const n = i * r.shape[1] + j, inset = 2 + n % 3;
                 parts.push(`<rect class="pe-window" x="${w.left * CELL + inset}" ` +
@@ -386,11 +396,11 @@
                     `stroke="${WINDOW_COLORS[n % 10]}" stroke-opacity="0.55"/>`);
             }));
             parts.push(`<rect class="pe-active-window" width="${k_w * CELL}" ` +
-                `height="${k_h * CELL}" fill="${COLORS.window}" fill-opacity="0.45" ` +
-                `stroke="${COLORS.edge}" stroke-width="4"/>`);
+                `height="${k_h * CELL}" fill="none" stroke="${COLORS.edge}" ` +
+                'stroke-width="4"/>');
             svg.innerHTML = parts.join('');
             this.windowRects = Array.from(svg.querySelectorAll('.pe-window'));
-            this.activeRect = svg.lastChild;
+            this.activeRects = [svg.querySelector('.pe-active-fill'), svg.lastChild];
         }
 
         /* The output as a grid of cells, each edged in its window's colour; one cell is
@@ -433,8 +443,10 @@
             const r = this.result;
             if (this.drawn !== r) return;
             const [i, j] = this.active, w = r.windows[i][j];
-            this.activeRect.setAttribute('x', w.left * CELL);
-            this.activeRect.setAttribute('y', w.top * CELL);
+            for (const rect of this.activeRects) {
+                rect.setAttribute('x', w.left * CELL);
+                rect.setAttribute('y', w.top * CELL);
+            }
             this.root.dataset.window = `${w.top} ${w.left}`;
             this.windowRects.forEach((rect, n) => rect.setAttribute(
                 'stroke-opacity', n === i * r.shape[1] + j ? 1 : 0.55));
