@@ -205,14 +205,14 @@
             const check = (name, label) => {
                 const box = element('label', {class: 'pe-check'});
                 const control = element('input', {type: 'checkbox', name, id: `${id}-${name}`});
-                box.append(control, ' ', element('code', {}, label));
+                box.append(control, ' ', element('span', {class: 'pe-name'}, label));
                 this.controls[name] = control;
                 return box;
             };
             group('Input', select('source', 'map',
                                   Object.keys(this.inputs).map(name => [name, name])),
                   ...(Object.keys(this.presets).length ? [select('preset', 'preset', [
-                      ['', '(choose a setting)'],
+                      ['', '(choose)'],
                       ...Object.keys(this.presets).map(name => [name, name])])] : []));
             const ranges = this.ranges;
             group('Window, pool_size', slider('k_h', 'height k_h', ranges.pool_size),

@@ -562,11 +562,14 @@ def draw_small_multiples(cases, columns=2):
     width = max(cols + 2 + (X.shape[1] if Y is None else Y.shape[1])
                 for (X, Y, *_), (_, cols) in zip(panels, extents))
     height = max(rows for rows, _ in extents) + 3.2
-    fig, axes = _figure(width, height, -(-len(panels) // columns), columns, cell=0.3)
+    # 8.8 inches across, the width of the book's text column (at 100 dpi), whatever the
+    # number of panels; the numbers may fill 85% of a cell, not 75%: the figure is small.
+    fig, axes = _figure(width, height, -(-len(panels) // columns), columns,
+                        cell=8.8 / (columns * width))
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99, wspace=0.1,
                         hspace=0.1)
-    fontsize = _fontsize([v for X, Y, *_ in panels for v in (X, Y) if v is not None],
-                         axes[0, 0], largest=10)
+    arrays = [v for X, Y, *_ in panels for v in (X, Y) if v is not None]
+    fontsize = min(11, _fontsize(arrays, axes[0, 0], largest=20) * 0.85 / 0.75)
     for ax in axes.ravel()[len(panels):]:
         ax.set_visible(False)
     for ax, (X, Y, window, strides, padding, label, message) in zip(axes.ravel(), panels):
