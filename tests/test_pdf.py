@@ -1,4 +1,4 @@
-"""The PDF of the whole book (tests/bookpdf.py, `python3 dev.py pdf`), which `dev.py book`
+"""The PDF of the whole book (tools/bookpdf.py, `python3 dev.py pdf`), which `dev.py book`
 prints from the single-page HTML build with Chromium; read back with pypdf."""
 import re
 import unicodedata
@@ -6,9 +6,9 @@ import unicodedata
 import pytest
 from pypdf import PdfReader
 
-import bookpdf
 import pagecheck
 from notebooks import ROOT, code_cells, read, toc_files
+from tools import bookpdf
 
 # It needs the built book (and so Chromium): `dev.py test --quick` skips it.
 pytestmark = [pytest.mark.book, pytest.mark.browser]

@@ -1,4 +1,4 @@
-"""The whole book as one PDF, built offline: `python3 dev.py pdf`.
+"""The whole book as one PDF, built offline: `python3 dev.py pdf` (and `dev.py book`).
 
 1. Jupyter Book's single-page HTML build (`--builder singlehtml`) puts every chapter, in
    the order of _toc.yml, on one page whose internal links are anchors of that page.
@@ -17,11 +17,12 @@ import subprocess
 import sys
 import time
 
-HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import pagecheck  # noqa: E402  (serve, launch_args: the browser test's harness)
+# The browser test's harness (serve, launch_args), still in tests/: tests/ is no package,
+# and Python imports it as a namespace package from the repository root, which is on
+# sys.path both in dev.py (its own folder) and under pytest (pyproject.toml's pythonpath).
+from tests import pagecheck
 
-ROOT = HERE.parent
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 PDF = ROOT / '_build' / 'pdf' / 'book.pdf'
 IN_BOOK = ROOT / '_build' / 'html' / '_static' / 'book.pdf'
 
