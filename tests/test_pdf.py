@@ -184,9 +184,32 @@ def test_figures_are_there(pdf):
     assert printed >= stored > 0
 
 
+def test_no_dead_controls_on_paper(text):
+    """On paper the animation's buttons give way to its note, and the explorer's note
+    sends the reader to the HTML book for a button that only the web page has."""
+    from poolbook import explorer, player
+    assert squash(re.sub(r'<[^>]+>', '', player.PRINT_NOTE)) in text
+    assert 'Once Loop Reflect' not in text and '\u25b6\u25b6|' not in text  # the controls
+    assert squash(explorer.PRINT_NOTE) in text and squash(explorer.NOTE) not in text
+
+
 def test_figures_keep_their_shape(pages):
     problems = pdfcheck.shape(pages)
     assert not problems, report(problems)
+
+
+def test_figures_stored_at_twice_their_pixels_print_sharp(pages):
+    """A figure that a notebook stores at twice its pixels (a 'retina' PNG with the size to
+    show it at, poolbook.figures; an animation's frames, shown at half their width) prints
+    with two pixels or more per CSS pixel: sharp when zoomed, not shown twice as big."""
+    outputs = [out for name in toc_files() for path in ROOT.glob(name + '.ipynb')
+               for cell in code_cells(read(path)) for out in cell.outputs]
+    stored = sum('width' in out.get('metadata', {}).get('image/png', {}) for out in outputs)
+    stored += sum(bool(re.search(r'<img id="_anim_img\w+" width="\d+">',
+                                 out.get('data', {}).get('text/html', '')))
+                  for out in outputs)
+    sharp = sum(pdfcheck.sharpness(image) >= 1.9 for page in pages for image in page.images)
+    assert stored > 0 and sharp >= stored
 
 
 def test_internal_links_stay_in_the_pdf(pdf):
