@@ -214,13 +214,14 @@ def pdf(args):
 
 
 def book(args):
-    """The HTML book, then its PDF (skipped with a note on a machine without Chromium)."""
-    print('dev.py: building the HTML book into _build/html (jupyter-book build)', flush=True)
-    status = build_book()
+    """The PDF (skipped with a note on a machine without Chromium), then the HTML book,
+    which links the PDF and holds a copy of it (sphinx_ext/book_pdf.py)."""
+    print('dev.py: printing the book to _build/pdf/book.pdf (tools/bookpdf.py)', flush=True)
+    status = pdf(['--if-browser'])
     if status:
         return status
-    print('dev.py: printing the book to _build/pdf/book.pdf (tools/bookpdf.py)', flush=True)
-    return pdf(['--if-browser'])
+    print('dev.py: building the HTML book into _build/html (jupyter-book build)', flush=True)
+    return build_book()
 
 
 COMMANDS = {

@@ -12,8 +12,9 @@ to a page a reader prints from the HTML book too); this file adds only what the 
 page needs, and lets a box taller than a third of a page split (see LONG_BOXES).
 tests/test_pdf.py reads the result back (tools/pdfcheck.py).
 
-The PDF is written to _build/pdf/book.pdf and, when the HTML book exists, copied into it
-as _build/html/_static/book.pdf, the file the landing page's download link names.
+The PDF is written to _build/pdf/book.pdf. `dev.py book` prints it before it builds the
+HTML book, which copies it to _static/book.pdf and links it from the landing page
+(sphinx_ext/book_pdf.py).
 """
 import os
 import pathlib
@@ -30,7 +31,6 @@ from tests import pagecheck
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PDF = ROOT / '_build' / 'pdf' / 'book.pdf'
 WORK = PDF.parent / 'site'  # the single-page build: the page is WORK/_build/singlehtml
-IN_BOOK = ROOT / '_build' / 'html' / '_static' / 'book.pdf'
 
 # The paper: A4, these margins in millimetres (tools/pdfcheck.py measures the text area
 # from them), and the text area's size in CSS pixels (96 to the inch).
@@ -141,7 +141,7 @@ def build(pdf=PDF, work=WORK):
 
 
 def main(args):
-    """dev.py pdf: build _build/pdf/book.pdf, copy it into the HTML book if built. With
+    """dev.py pdf: build _build/pdf/book.pdf (the next HTML build copies it). With
     --if-browser (how `dev.py book` calls it), a machine without Chromium or playwright
     gets a note instead of a failure, unless POOLBOOK_REQUIRE_BROWSER=1."""
     missing = pagecheck.missing_for_browser()
@@ -153,11 +153,8 @@ def main(args):
         sys.exit(f'dev.py: {message}')
     start = time.perf_counter()
     build()
-    if IN_BOOK.parent.is_dir():
-        shutil.copy(PDF, IN_BOOK)
     print(f'dev.py: wrote {PDF.relative_to(ROOT)} ({PDF.stat().st_size // 1024} KiB) in '
-          f'{time.perf_counter() - start:.0f} s'
-          + (f'; copied to {IN_BOOK.relative_to(ROOT)}' if IN_BOOK.exists() else ''))
+          f'{time.perf_counter() - start:.0f} s')
     return 0
 
 
