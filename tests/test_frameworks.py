@@ -156,12 +156,10 @@ def test_torch_gets_the_threads_it_would_have_had(monkeypatch):
     assert torch.get_num_threads() == fw.TORCH_THREADS
     monkeypatch.setenv('OMP_NUM_THREADS', '3')
     assert fw.default_torch_threads() == 3
-    monkeypatch.setenv('OMP_NUM_THREADS', 'lots')
-    assert fw.default_torch_threads() == len(os.sched_getaffinity(0))
-
-
-def test_importing_mxnet_sets_torch_to_one_thread():
-    assert fw.torch_threads_across_mxnet_import(2) == (2, 1)
+    monkeypatch.delenv('OMP_NUM_THREADS')
+    threads = fw.torch_threads_across_mxnet_import(2)  # the child has no OMP_NUM_THREADS
+    assert threads['alone'] == fw.default_torch_threads()  # PyTorch's default, alone
+    assert (threads['before'], threads['after']) == (2, 1)  # import mxnet set it to 1
 
 
 # ------------------------------------------------------------------ chapter 8, in order
@@ -464,6 +462,9 @@ def test_gradients_take_an_output_gradient_and_average_pooling():
         assert same(fw.pool2d_gradient(name, X, 2, 'avg', dY=dY), want), name
     with pytest.raises(ValueError, match="'max' or 'avg'"):
         fw.pool2d_gradient('pytorch', X, 2, 'sum')
+    with pytest.raises(ValueError, match="dY must have the shape"):
+        fw.pool2d_gradient('pytorch', X, 2, dY=np.ones((3, 3), np.float32))
+    assert fw.pool2d_gradient('mxnet', X, 2, dY=np.ones((3, 3), np.float32)).kind == 'error'
 
 
 def test_the_mapping_stand_in_lives_only_inside_its_block():

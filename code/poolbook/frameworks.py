@@ -32,12 +32,11 @@ unless OMP_NUM_THREADS is set (a thread count is per thread in OpenMP; MXNet's o
 operators run on its engine's threads and set their own). PyTorch links the same OpenMP
 runtime (libgomp.so.1, loaded once per process), and takes its intra-op thread count from
 it, so after `import mxnet` in either order `torch.get_num_threads()` is 1
-(`torch_threads_across_mxnet_import` shows it in a fresh Python). Nothing breaks: in one
-process the two frameworks give the same results as alone. But PyTorch then runs on one
-core. This module therefore sets `torch.set_num_threads(TORCH_THREADS)` when it is
-imported: OMP_NUM_THREADS when set, else the CPUs this process may run on, what PyTorch
-would have chosen alone. MXNet's speed did not change with PyTorch imported or with
-PyTorch on more threads, on the machine this was measured on (2 cores).
+(`torch_threads_across_mxnet_import` shows it in a fresh Python). Nothing breaks: MXNet
+and PyTorch in one process compute bit for bit what each computes alone. But PyTorch then
+runs on one core. This module therefore sets `torch.set_num_threads(TORCH_THREADS)` when
+it is imported, to what PyTorch chooses alone (`default_torch_threads`). That changes
+PyTorch's speed, never a result.
 
 Output: stderr stays empty. ONNX Runtime logs a model it refuses at ERROR level before
 raising the same message as an exception, and a shape it infers differently from the
@@ -99,22 +98,35 @@ ONNX_OPS = {'max': 'MaxPool', 'avg': 'AveragePool', 'lp': 'LpPool'}
 
 
 def default_torch_threads():
-    """The intra-op thread count PyTorch would choose without MXNet.
+    """The intra-op thread count PyTorch chooses when MXNet does not interfere.
 
     Returns
     -------
     int
-        OMP_NUM_THREADS when it is set to a positive integer, else the number of CPUs
-        this process may run on (what the OpenMP runtime defaults to).
+        OMP_NUM_THREADS when it is set to a positive integer; else, as PyTorch does, the
+        number of physical cores among the CPUs this process may run on (read from
+        /sys; where that cannot be read, the number of those CPUs).
     """
     value = os.environ.get('OMP_NUM_THREADS', '').split(',')[0].strip()
     if value.isdigit() and int(value) > 0:
         return int(value)
-    return len(os.sched_getaffinity(0))
+    cpus = os.sched_getaffinity(0)
+    cores = set()
+    for cpu in cpus:
+        topology = f'/sys/devices/system/cpu/cpu{cpu}/topology/'
+        try:
+            with open(topology + 'physical_package_id') as package, \
+                    open(topology + 'core_id') as core:
+                cores.add((package.read().strip(), core.read().strip()))
+        except OSError:
+            return len(cpus)
+    return len(cores)
 
 
 TORCH_THREADS = default_torch_threads()
 torch.set_num_threads(TORCH_THREADS)  # importing mxnet had set it to 1 (module docstring)
+# ONNX Runtime's process-wide logger: errors only (each session's own is set below).
+ort.set_default_logger_severity(3)
 
 
 # ------------------------------------------------------------------ results as values
@@ -1099,6 +1111,9 @@ def pool2d_gradient(framework, X, pool_size, mode='max', *, dY=None, strides=1, 
         y = torch_forward(x, g)
         if isinstance(y, Refused):
             return y
+        if G is not None and G.size != y.numel():
+            raise ValueError(f"dY must have the shape of PyTorch's output, "
+                             f"{tuple(y.shape)}, got {G.shape}")
         grad = torch.ones_like(y) if G is None else torch.from_numpy(G.reshape(y.shape))
         y.backward(grad)
         result = x.grad.numpy()
@@ -1329,19 +1344,19 @@ def export_gluon(net, input_shape, dtype='float32'):
 
 THREADS_CHILD = '''
 import torch
+alone = torch.get_num_threads()
 torch.set_num_threads({threads})
 before = torch.get_num_threads()
 import mxnet
-print(before, torch.get_num_threads())
+print(alone, before, torch.get_num_threads())
 '''
 
 
 def torch_threads_across_mxnet_import(threads=2):
     """PyTorch's thread count before and after `import mxnet`, in a fresh Python.
 
-    The child has no OMP_NUM_THREADS (with it set, MXNet leaves the count alone) and
-    sets PyTorch's count to `threads` first, so that the answer does not depend on how
-    many cores this machine has.
+    The child has no OMP_NUM_THREADS, and gives PyTorch `threads` threads before it
+    imports MXNet, so that the answer does not depend on this machine's cores.
 
     Parameters
     ----------
@@ -1350,11 +1365,12 @@ def torch_threads_across_mxnet_import(threads=2):
 
     Returns
     -------
-    (int, int)
-        `torch.get_num_threads()` before and after `import mxnet`.
+    dict
+        'alone': PyTorch's own default in that Python (this machine's cores), 'before'
+        and 'after': `torch.get_num_threads()` before and after `import mxnet`.
     """
     env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
     done = subprocess.run([sys.executable, '-c', THREADS_CHILD.format(threads=threads)],
                           env=env, capture_output=True, text=True, check=True)
-    before, after = done.stdout.split()[-2:]
-    return int(before), int(after)
+    alone, before, after = map(int, done.stdout.split()[-3:])
+    return {'alone': alone, 'before': before, 'after': after}
