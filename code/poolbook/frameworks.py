@@ -87,10 +87,11 @@ FRAMEWORKS = ('mxnet', 'mxnet-native', 'pytorch', 'onnxruntime', 'onnx-reference
               'poolbook')
 LABELS = {'mxnet': 'MXNet', 'mxnet-native': 'MXNet native', 'pytorch': 'PyTorch',
           'onnxruntime': 'ONNX Runtime', 'onnx-reference': 'ONNX reference',
-          'poolbook': 'poolbook', 'onnx': 'ONNX shape inference'}
+          'poolbook': 'poolbook'}
+WIDTH = 78  # the widest line a table prints: a book page shows about 80 columns of output
 SHORT = {'mxnet': 'MXNet', 'mxnet-native': 'MX-nat', 'pytorch': 'PyTorch',
-         'onnxruntime': 'ORT', 'onnx-reference': 'ONNX-ref', 'poolbook': 'poolbook',
-         'onnx': 'ONNX'}  # the column heads of an Atlas
+         'onnxruntime': 'ORT', 'onnx-reference': 'ONNX-ref', 'poolbook': 'poolbook'}
+# the column heads of an Atlas
 MODES = ('max', 'avg', 'sum', 'lp')
 AUTO_PADS = (None, 'NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER')
 OPSET = 22  # the newest version of MaxPool, AveragePool and LpPool in onnx 1.23
@@ -849,12 +850,15 @@ class Comparison(dict):
         A line printed above the table.
     digits : int
         Significant digits of the printed floats.
+    labels : dict, optional
+        Names to print instead of LABELS' for some frameworks.
     """
 
-    def __init__(self, results, title='', digits=4):
+    def __init__(self, results, title='', digits=4, labels=None):
         super().__init__(results)
         self.title = title
         self.digits = digits
+        self.labels = {**LABELS, **(labels or {})}
 
     def groups(self):
         """The group letter of each framework: the same letter for results that agree,
@@ -896,10 +900,10 @@ class Comparison(dict):
         letters = self.groups()
         lines = [self.title] if self.title else []
         for name, result in self.items():
-            text = show(result, self.digits, width=64).splitlines() or ['']
-            label = LABELS.get(name, name)
-            lines.append(f'{label:<21}{letters[name]}  {text[0]}')
-            lines += [' ' * 24 + more for more in text[1:]]
+            text = show(result, self.digits, width=WIDTH - 18).splitlines() or ['']
+            label = self.labels.get(name, name)
+            lines.append(f'{label:<15}{letters[name]}  {text[0]}')
+            lines += [' ' * 18 + more for more in text[1:]]
         return '\n'.join(lines)
 
     def __repr__(self):
@@ -950,7 +954,7 @@ class Atlas(list):
         The width of the first column.
     """
 
-    def __init__(self, rows, values=False, width=25):
+    def __init__(self, rows, values=False, width=24):
         super().__init__(rows)
         self.values = values
         self.width = width
@@ -1034,7 +1038,8 @@ def output_shapes(shape, pool_size, mode='max', *, opset=OPSET, title='', **opti
     -------
     Comparison
         'mxnet': MXNet's symbolic `infer_shape`; 'pytorch': PyTorch on the meta device
-        (shapes without data); 'onnx': `onnx.shape_inference`; 'onnxruntime': the output
+        (shapes without data); 'onnx-reference': `onnx.shape_inference`, the onnx
+        package's own answer (printed as 'ONNX inference'); 'onnxruntime': the output
         shape an ONNX Runtime session declares; 'poolbook': `output_size` per axis.
     """
     g = geometry(pool_size, mode, **options)
@@ -1042,7 +1047,7 @@ def output_shapes(shape, pool_size, mode='max', *, opset=OPSET, title='', **opti
     model = build_onnx(shape, g, np.dtype(np.float32), opset)
     results = {'mxnet': mxnet_inferred_shape(shape, g),
                'pytorch': torch_meta_shape(shape, g),
-               'onnx': onnx_inferred_shape(model),
+               'onnx-reference': onnx_inferred_shape(model),
                'onnxruntime': ort_declared_shape(model)}
     if g.auto_pad in ('SAME_UPPER', 'SAME_LOWER'):
         results['poolbook'] = Refused('unsupported', 'pool2d has no SAME padding')
@@ -1050,7 +1055,7 @@ def output_shapes(shape, pool_size, mode='max', *, opset=OPSET, title='', **opti
         results['poolbook'] = shape[:2] + tuple(
             output_size(n, k, s, p, g.ceil_mode)
             for n, k, s, p in zip(shape[2:], g.window, g.strides, g.padding))
-    return Comparison(results, title)
+    return Comparison(results, title, labels={'onnx-reference': 'ONNX inference'})
 
 
 def ort_declared_shape(model):
