@@ -36,7 +36,13 @@ it, so after `import mxnet` in either order `torch.get_num_threads()` is 1
 and PyTorch in one process compute bit for bit what each computes alone. But PyTorch then
 runs on one core. This module therefore sets `torch.set_num_threads(TORCH_THREADS)` when
 it is imported, to what PyTorch chooses alone (`default_torch_threads`). That changes
-PyTorch's speed, never a result.
+speed, never a result. Measured on a 2-core machine that other work shared: after each
+operator, PyTorch's idle OpenMP threads keep spinning for a while (libgomp's default wait
+policy), and an MXNet operator that runs right then competes with them. An MXNet
+convolution took about 1.5 times as long right after a two-thread PyTorch operator as
+after a one-thread one, and no longer with OMP_WAIT_POLICY=PASSIVE set before Python
+started. To time MXNet beside PyTorch in one process, set that, or give PyTorch one
+thread (`torch.set_num_threads(1)`).
 
 Output: stderr stays empty. ONNX Runtime logs a model it refuses at ERROR level before
 raising the same message as an exception, and a shape it infers differently from the
