@@ -242,7 +242,7 @@
                 }
             });
 
-            this.call = element('pre', {class: 'pe-call'});
+            this.call = element('div', {class: 'pe-call'});
             this.figure = element('div', {class: 'pe-figure'});
             this.svg = svgElement('svg', {role: 'img', class: 'pe-input'});
             this.table = element('table', {class: 'pe-output', role: 'grid'});
@@ -257,7 +257,7 @@
                 'for nothing. Each window is outlined in the colour of its output cell.'));
             this.figure.append(this.svg, outputBox);
             this.equation = element('p', {class: 'pe-equation', id: `${id}-equation`});
-            this.formula = element('pre', {class: 'pe-formula', 'aria-label': 'output size'});
+            this.formula = element('div', {class: 'pe-formula', 'aria-label': 'output size'});
             this.refused = element('p', {class: 'pe-refused', role: 'alert'});
             this.status = element('p', {class: 'pe-status', role: 'status',
                                         'aria-live': 'polite'});

@@ -3,6 +3,7 @@ the widget UI's wiring, the kernel-free explorer's data (its script is compared 
 pool2d in tests/test_browser.py) and the figures it shows."""
 import inspect
 import json
+import pathlib
 
 import mxnet as mx
 import numpy as np
@@ -277,3 +278,18 @@ def test_small_multiples_show_each_setting_its_output_or_the_refusal():
     with pytest.raises(ValueError) as refused:
         explorer.pool2d(X, 2, padding=2)
     assert ' '.join(shown(panels[2], 'refused')[0].split()) == f'refused: {refused.value}'
+
+
+def test_on_paper_the_print_note_replaces_the_explorer(page):
+    """The book's stylesheets (print.css, explorer.css) show PRINT_NOTE on paper, and on
+    screen the explorer's element, whose note shows where its script does not run."""
+    static = pathlib.Path(__file__).resolve().parents[1] / '_static'
+    css = ''.join((static / name).read_text() for name in ('print.css', 'explorer.css'))
+    note = explorer.Explorer()._repr_mimebundle_()['text/html']
+    page.set_content(f'<!DOCTYPE html><html><head><style>{css}</style></head>'
+                     f'<body>{note}</body></html>')
+    shown = """() => Array.from(document.querySelectorAll('p'), p => p.checkVisibility())"""
+    page.emulate_media(media='screen')
+    assert page.evaluate(shown) == [True, False]
+    page.emulate_media(media='print')
+    assert page.evaluate(shown) == [False, True]

@@ -13,6 +13,7 @@ the function shipped here (see tests/test_notebooks.py for the check that keeps 
   `poolbook.networks`: pooling in real networks (chapter 6);
 * `blur_pool2d`, `max_blur_pool2d`: anti-aliased pooling (antialias.py); `poolbook.shift`
   and `poolbook.training`: chapter 7's shift measurements and its digit classifier;
+* `poolbook.frameworks`: MXNet, PyTorch and ONNX called like `pool2d`, compared (ch. 8);
 * `poolbook.explorer`: chapter 2's widget explorer; `poolbook.figures`: every drawing in
   the book (`poolbook.player` makes its animation player work offline).
 

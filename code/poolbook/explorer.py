@@ -38,7 +38,8 @@ NOTE = ('The live explorer needs a running Python kernel: open this chapter in B
         '(the rocket button at the top of the page) or in JupyterLab, run the cell, and '
         'move the sliders.')
 # What the printed book (the PDF) says in the explorer's place, before the figure the
-# chapter draws for paper (_static/explorer.css shows it in print only).
+# chapter draws for paper: no explorer and no rocket button there (_static/print.css and
+# explorer.css show it in print only).
 PRINT_NOTE = ('The HTML book has a live explorer here, with a slider for every setting, '
               'computed in the page as you move them; it also runs in Binder (the rocket '
               "button at the top of the chapter's page in the HTML book) and in "

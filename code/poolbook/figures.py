@@ -59,6 +59,29 @@ def _fontsize(arrays, ax, largest=13):
     return min(largest, int(2 * 0.75 * _cell_points(ax) / widest) / 2)  # half points
 
 
+# Every figure reaches the page at PIXEL_RATIO times its pixels, shown at its own size,
+# so that it stays sharp when a reader zooms in or prints: the notebook's inline backend
+# stores a 'retina' PNG (twice the pixels, IPython's fixed ratio) with the size to show it
+# at in the output's metadata, which the HTML book follows; the animation's frames are
+# drawn the same way (animate_pooling, poolbook.player). The figures' own size and dpi,
+# and so everything tests measure in them, stay as they are.
+PIXEL_RATIO = 2
+
+
+def _display_sharp():
+    """In an IPython kernel, have the inline backend show figures as retina PNGs."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # no IPython, no kernel: nothing to set
+        return
+    if get_ipython() is not None:
+        from matplotlib_inline.config import InlineBackend
+        InlineBackend.instance().figure_formats = {'retina'}
+
+
+_display_sharp()
+
+
 def _figure(width, height, rows=1, columns=1, cell=CELL):
     """A white figure of `rows` x `columns` axes, each showing the region x in [0, width],
     y in [-height, 0] (in grid cells, y pointing up), at `cell` inches per grid cell."""
@@ -345,7 +368,9 @@ def animate_pooling(X, pool_size, mode='max', *, strides=1, padding=0):
                    done=step + 1, fontsize=fontsize)
 
     animation = FuncAnimation(fig, draw, frames=len(positions), interval=1200)
-    return HTML(offline_player(animation.to_jshtml(default_mode='loop')))
+    with plt.rc_context({'savefig.dpi': PIXEL_RATIO * fig.dpi}):  # sharp frames
+        html = animation.to_jshtml(default_mode='loop')
+    return HTML(offline_player(html, pixel_ratio=PIXEL_RATIO))
 
 
 def draw_maps(maps, columns=None):
@@ -562,10 +587,11 @@ def draw_small_multiples(cases, columns=2):
     width = max(cols + 2 + (X.shape[1] if Y is None else Y.shape[1])
                 for (X, Y, *_), (_, cols) in zip(panels, extents))
     height = max(rows for rows, _ in extents) + 3.2
-    # 8.8 inches across, the width of the book's text column (at 100 dpi), whatever the
-    # number of panels; the numbers may fill 85% of a cell, not 75%: the figure is small.
+    # 7 inches across (700 pixels at 100 dpi), the printed page's text width (A4 with
+    # 12 mm margins is 703 CSS pixels), whatever the number of panels; the numbers may
+    # fill 85% of a cell, not 75%: the cells are small.
     fig, axes = _figure(width, height, -(-len(panels) // columns), columns,
-                        cell=8.8 / (columns * width))
+                        cell=7 / (columns * width))
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99, wspace=0.1,
                         hspace=0.1)
     arrays = [v for X, Y, *_ in panels for v in (X, Y) if v is not None]
