@@ -7,6 +7,7 @@ that two of them agree; never from poolbook's output. A disagreement is asserted
 disagreement, with each side's value, so that a framework upgrade that changes either
 side fails here and sends us back to the chapter.
 """
+import itertools
 import math
 import os
 import sys
@@ -18,6 +19,7 @@ from mxnet import nd
 from mxnet.gluon import nn
 
 from poolbook import frameworks as fw
+from poolbook.adaptive import ordinary_window
 from poolbook.pooling import pool2d
 
 fw.start_workers()  # MXNet's other kernel starts in a child while the first tests run
@@ -102,6 +104,9 @@ def test_agree_is_equal_shapes_and_values_with_nan_equal_or_both_refusing():
     assert fw.agree(error, fw.Refused('error', 'other words'))
     assert not fw.agree(missing, missing) and not fw.agree(error, f32([1]))
     assert fw.agree((1, 3), (1, 3)) and not fw.agree((1, 3), (1, 4))
+    assert fw.agree('(1, 1)', '(1, 1)') and not fw.agree('none', 'all')
+    assert not fw.agree('none', f32([1])) and not fw.agree((1, 3), f32([1, 3]))
+    assert fw.show('(0, 1)') == '(0, 1)'
 
 
 def test_a_comparison_prints_rounded_values_and_groups():
@@ -153,14 +158,41 @@ def test_a_child_that_dies_is_reported_with_what_it_wrote():
     assert worker.process is None and worker.log is None
 
 
-def test_torch_gets_the_threads_it_would_have_had(monkeypatch):
-    assert torch.get_num_threads() == fw.TORCH_THREADS
-    monkeypatch.setenv('OMP_NUM_THREADS', '3')
-    assert fw.default_torch_threads() == 3
-    monkeypatch.delenv('OMP_NUM_THREADS')
-    threads = fw.torch_threads_across_mxnet_import(2)  # the child has no OMP_NUM_THREADS
-    assert threads['alone'] == fw.default_torch_threads()  # PyTorch's default, alone
-    assert (threads['before'], threads['after']) == (2, 1)  # import mxnet set it to 1
+def test_torch_gets_back_the_count_a_new_thread_gets():
+    # here: the module gave the importing thread what a new thread gets. (Chapter 8 runs
+    # the fresh Python with 2 threads given and asserts 2, 1 after import mxnet, 2 on a
+    # new thread, 2 after import poolbook.frameworks; nbval runs it twice.)
+    assert torch.get_num_threads() == fw.TORCH_THREADS == fw.default_torch_threads()
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match='threads'):
+            fw.torch_threads_across_mxnet_import(bad)
+
+
+@pytest.mark.parametrize('extra', [{}, {'MKL_NUM_THREADS': '1'}])
+def test_torch_gets_back_its_own_choice_in_a_fresh_python(extra):
+    # nothing set: the count restored is the one PyTorch chose before MXNet came; with
+    # MKL_NUM_THREADS=1, which PyTorch follows, that choice is 1
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
+    threads = fw.torch_threads_across_mxnet_import(None, dict(environ, **extra))
+    assert threads['alone'] == threads['before'] == threads['new_thread'] \
+        == threads['restored']
+    if extra:
+        assert threads['alone'] == 1
+
+
+def test_onnxruntimes_own_logger_is_left_as_it_was(capfd):
+    # the module's sessions are quiet, but a session of your own still warns when the
+    # shape it computes differs from the model's (ceil mode, opset 21: 4 declared, 3 run)
+    import onnxruntime as ort
+    X = np.arange(6, dtype=np.float32).reshape(1, 1, 1, 6)
+    model = fw.onnx_model(X.shape, (1, 1), strides=2, ceil_mode=True, opset=21)
+    assert fw.onnxruntime_run(model, X)[0].shape == (1, 1, 1, 3)
+    assert capfd.readouterr().err == ''
+    session = ort.InferenceSession(model.SerializeToString(),
+                                   providers=['CPUExecutionProvider'])
+    assert session.run(None, {'X': X})[0].shape == (1, 1, 1, 3)
+    assert 'Expected shape from model' in capfd.readouterr().err
 
 
 # ------------------------------------------------------------------ chapter 8, in order
@@ -169,6 +201,28 @@ def test_an_ordinary_input_gives_one_answer_everywhere():
     X = np.arange(16, dtype=np.float32).reshape(4, 4)
     table = fw.compare(X, 2, strides=2)
     assert all(same(table[name], [[5, 7], [13, 15]]) for name in EVERY)
+
+
+@pytest.mark.parametrize('pool_size, mode, options', [
+    (2, 'max', {'strides': 2}), (3, 'max', {'strides': 2, 'padding': 1}),
+    (3, 'avg', {'padding': 1}), ((2, 3), 'avg', {'strides': (2, 1)}),
+    (3, 'lp', {'strides': 2, 'p_value': 2})])
+def test_a_random_batch_gives_one_answer_everywhere(pool_size, mode, options):
+    batch = np.random.default_rng(1).standard_normal((2, 3, 9, 9)).astype(np.float32)
+    table = fw.compare(batch, pool_size, mode, **options)
+    assert table.agree(*EVERY)
+    # and the answer is PyTorch's own operator, called here
+    x = torch.from_numpy(batch)
+    stride = options.get('strides', 1)
+    if mode == 'lp':
+        want = torch.nn.functional.lp_pool2d(x, 2, pool_size, stride)
+    elif mode == 'max':
+        want = torch.nn.functional.max_pool2d(x, pool_size, stride,
+                                              options.get('padding', 0))
+    else:
+        want = torch.nn.functional.avg_pool2d(x, pool_size, stride,
+                                              options.get('padding', 0))
+    np.testing.assert_allclose(table['poolbook'], want.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize('stride', [1, 2])
@@ -182,7 +236,10 @@ def test_where_a_nan_in_a_max_window_survives(cell, stride):
         assert values(table[name]) == rest
     for name in ('pytorch', 'poolbook'):  # NaN propagated, wherever it is
         assert same(table[name], [[nan]])
-    # ONNX Runtime: from one cell only, and not the same one for the two strides
+    # ONNX Runtime: stride 1 is MLAS's global kernel (maxps over the 4 cells, then over
+    # the 4 lanes: the last cell's NaN survives); stride 2 its vector kernel, whose two
+    # columns are both past the last multiple of 4, reduced down by std::max (the first
+    # row's NaN survives), then across by maxps (the last column's)
     ort_nan = cell == ((1, 1) if stride == 1 else (0, 1))
     assert same(table['onnxruntime'], [[nan]] if ort_nan else [rest])
     # the reference: never with stride 1; with stride 2 from the first cell only
@@ -190,27 +247,163 @@ def test_where_a_nan_in_a_max_window_survives(cell, stride):
     assert same(table['onnx-reference'], [[nan]] if ref_nan else [rest])
 
 
-@pytest.mark.parametrize('stride', [1, 2])
-def test_windows_without_a_number(stride):
-    all_nan = fw.compare(f32([[nan, nan], [nan, nan]]), 2, strides=stride)
-    assert values(all_nan['mxnet']) == values(all_nan['mxnet-native']) == [LOWEST]
-    for name in ('pytorch', 'onnxruntime', 'poolbook'):
-        assert np.isnan(values(all_nan[name])).all()
-    if stride == 1:  # the reference's NaN-dropping path: the max of nothing
-        assert all_nan['onnx-reference'].kind == 'error'
-        assert 'zero-size array' in all_nan['onnx-reference'].message
+# Which cells of the first 2 x 2 window pass a NaN to its output, as chapter 8 prints
+# them. MXNet never, PyTorch and poolbook always. The reference: none when all strides
+# are 1 (np.max of what is not NaN), else the first cell only (a loop taking greater
+# cells). ONNX Runtime, by MLAS's kernel: global, the last cell (its lane survives
+# maxps); vector, the window's last row and column (maxps down, then across), but the
+# first row in columns past the input's last multiple of 4 (std::max down); generic,
+# none (std::max from the lowest float32).
+NAN_PASSES = {((2, 2), 1): ('global', '(1, 1)', 'none'),
+              ((2, 2), 2): ('vector', '(0, 1)', '(0, 0)'),
+              ((4, 4), 1): ('vector', '(1, 1)', 'none'),
+              ((4, 4), 2): ('vector', '(1, 1)', '(0, 0)'),
+              ((4, 4), 3): ('generic', 'none', '(0, 0)')}
+
+
+@pytest.mark.parametrize('shape, stride', list(NAN_PASSES))
+def test_nan_passes_names_the_cells_whose_nan_gets_through(shape, stride):
+    kernel, ort, reference = NAN_PASSES[shape, stride]
+    X = np.arange(1, 1 + shape[0] * shape[1], dtype=np.float32).reshape(shape)
+    assert fw.mlas_pool_kernel(X.shape, 2, strides=stride) == kernel
+    table = fw.nan_passes(X, 2, strides=stride)
+    assert table == {'mxnet': 'none', 'mxnet-native': 'none', 'pytorch': 'all',
+                     'onnxruntime': ort, 'onnx-reference': reference, 'poolbook': 'all'}
+    # each NaN put in by hand, straight into PyTorch and ONNX Runtime
+    for cell in np.ndindex(2, 2):
+        Y = X.copy()
+        Y[cell] = nan
+        by_torch = torch.nn.functional.max_pool2d(torch.from_numpy(Y[None, None]), 2,
+                                                  stride)
+        assert torch.isnan(by_torch[0, 0, 0, 0])
+        got = np.isnan(fw.onnxruntime_pool2d(Y, 2, strides=stride)[0, 0])
+        assert got == (ort == 'all' or f'({cell[0]}, {cell[1]})' in ort.split(' ('))
+
+
+def test_nan_passes_refuses_what_it_cannot_ask():
+    X = np.ones((3, 3), np.float32)
+    with pytest.raises(ValueError, match='one map'):
+        fw.nan_passes(X[None], 2)
+    with pytest.raises(ValueError, match='no NaN'):
+        fw.nan_passes(np.where(X == 1, nan, X).astype(np.float32), 2)
+    with pytest.raises(ValueError, match='must fit'):
+        fw.nan_passes(X, 4)
+    table = fw.nan_passes(X, 2, frameworks=('pytorch', 'poolbook'))
+    assert table.groups() == {'pytorch': 'A', 'poolbook': 'A'}
+    assert str(fw.Atlas([('r', table)], values=True)).splitlines()[1].split() == [
+        'r', 'all', 'all']
+
+
+def test_the_vector_kernel_passes_a_nan_from_the_first_row_past_the_last_four_columns():
+    # 6 x 6, window 2, stride 2: windows over columns 0-1 and 2-3 are reduced down the
+    # rows with maxps (the last row's NaN survives), columns 4-5 with std::max (the first
+    # row's does); across the columns, the last column's
+    X = np.arange(36, dtype=np.float32).reshape(6, 6)
+    assert fw.mlas_pool_kernel(X.shape, 2, strides=2) == 'vector'
+    for column in (0, 2, 4):
+        survives = []
+        for cell in np.ndindex(2, 2):
+            Y = X.copy()
+            Y[cell[0], column + cell[1]] = nan
+            survives.append(bool(np.isnan(
+                fw.onnxruntime_pool2d(Y, 2, strides=2)[0, column // 2])))
+        assert survives == ([False, False, False, True] if column < 4
+                            else [False, True, False, False]), column
+
+
+def test_mlas_pool_kernel_follows_the_rule_of_its_source():
+    assert fw.mlas_pool_kernel((1, 1, 5, 7), (5, 7)) == 'global'
+    assert fw.mlas_pool_kernel((5, 7), (5, 7), padding=1) == 'vector'  # padded: not global
+    assert fw.mlas_pool_kernel((5, 7), (5, 7), strides=2) == 'vector'
+    assert fw.mlas_pool_kernel((40, 40), 32, strides=(5, 2)) == 'vector'  # height: any
+    assert fw.mlas_pool_kernel((40, 40), 33) == 'generic'  # a window over 32
+    assert fw.mlas_pool_kernel((40, 40), (33, 1)) == 'generic'
+    assert fw.mlas_pool_kernel((4, 4), 2, strides=(1, 3)) == 'generic'  # width stride 3
+    assert fw.mlas_pool_kernel((1, 2045), 2) == 'vector'  # a row of 2045 fits the buffer
+    assert fw.mlas_pool_kernel((1, 2043), 2, padding=(0, 1)) == 'vector'
+    assert fw.mlas_pool_kernel((1, 2046), 2) == 'generic'
+    assert fw.mlas_pool_kernel((1, 2044), 2, padding=(0, 1)) == 'generic'
+    for bad in [(4,), (0, 4), [4, 4], (1, 1, 1, 4, 4), (4.0, 4)]:
+        with pytest.raises(ValueError, match='shape'):
+            fw.mlas_pool_kernel(bad, 2)
+
+
+def kernel_signature(shape, pool_size, strides, padding):
+    """What ONNX Runtime computes for maps of -inf and of NaN: the vector kernel starts
+    from the window's cells (-inf survives in a window inside the input); the global and
+    generic kernels start from the lowest float32, and the generic kernel's std::max
+    never takes a NaN in."""
+    kwargs = {'strides': strides, 'padding': padding}
+    minus = fw.onnxruntime_pool2d(np.full(shape, -inf, np.float32), pool_size, **kwargs)
+    nans = fw.onnxruntime_pool2d(np.full(shape, nan, np.float32), pool_size, **kwargs)
+    return bool((minus == -inf).any()), bool(np.isnan(nans).any())
+
+
+def test_mlas_pool_kernel_names_the_kernel_onnxruntime_runs():
+    # every input up to 5 x 5, window up to 3 x 3, strides of 1 to 3 that cover each
+    # branch of the rule, without padding (and some with): the kernel named behaves as
+    # its source says it does
+    seen = set()
+    for h, w, kh, kw, (sh, sw) in itertools.product(
+            range(1, 6), range(1, 6), range(1, 4), range(1, 4),
+            [(1, 1), (2, 1), (1, 2), (2, 2), (1, 3), (3, 3)]):
+        if kh > h or kw > w:
+            continue
+        kernel = fw.mlas_pool_kernel((h, w), (kh, kw), strides=(sh, sw))
+        minus_inf, nan_out = kernel_signature((h, w), (kh, kw), (sh, sw), 0)
+        seen.add(kernel)
+        assert minus_inf == (kernel == 'vector'), (h, w, kh, kw, sh, sw)
+        if kernel == 'generic':
+            assert not nan_out
+        if kernel == 'global' and h * w >= 4:  # four cells or more: maxps from lowest
+            assert nan_out
+    assert seen == {'global', 'vector', 'generic'}
+    # with padding, the vector kernel still starts inside: a window of 3 at stride 1,
+    # padding 1, over 5 cells has -inf in the windows that hold no padding
+    assert fw.mlas_pool_kernel((5, 5), 3, padding=1) == 'vector'
+    assert kernel_signature((5, 5), 3, 1, 1) == (True, True)
+    assert fw.mlas_pool_kernel((5, 5), 3, strides=3, padding=1) == 'generic'
+    assert kernel_signature((5, 5), 3, 3, 1) == (False, False)
+
+
+def test_layout_optimizations_run_other_pooling_kernels_where_this_cpu_has_them(tmp_path):
+    # ONNX Runtime's default options add the NCHWc rewrite only where MLAS has NCHWc
+    # kernels for this CPU (16 channels fill a block of either width, 8 or 16 floats);
+    # where it rewrites the pooling, a NaN passes from another cell than in the
+    # sessions of poolbook.frameworks (2 x 2 input, stride 2: cell (0, 1))
+    import onnx
+    import onnxruntime as ort
+    model = fw.onnx_model((1, 16, 2, 2), 2, strides=2)
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    options.optimized_model_filepath = str(tmp_path / 'optimized.onnx')
+    session = ort.InferenceSession(model.SerializeToString(), options,
+                                   providers=['CPUExecutionProvider'])
+    ops = [node.op_type for node in onnx.load(options.optimized_model_filepath).graph.node]
+    survives = []
+    for cell in np.ndindex(2, 2):
+        X = np.ones((1, 16, 2, 2), np.float32)
+        X[:, :, cell[0], cell[1]] = nan
+        survives.append(bool(np.isnan(session.run(None, {'X': X})[0]).all()))
+        assert np.isnan(fw.onnxruntime_run(model, X)[0]).all() == (cell == (0, 1))
+    if 'ReorderInput' in ops:  # rewritten: another kernel
+        assert survives != [False, True, False, False]
     else:
-        assert np.isnan(values(all_nan['onnx-reference'])).all()
-    all_inf = fw.compare(f32([[-inf, -inf], [-inf, -inf]]), 2, strides=stride)
-    assert values(all_inf['mxnet']) == values(all_inf['mxnet-native']) == [LOWEST]
-    assert values(all_inf['onnxruntime']) == [LOWEST if stride == 1 else -inf]
-    for name in ('pytorch', 'onnx-reference', 'poolbook'):
-        assert values(all_inf[name]) == [-inf]
-    mixed = fw.compare(f32([[-inf, nan], [-inf, -inf]]), 2, strides=stride)
-    assert values(mixed['mxnet']) == values(mixed['mxnet-native']) == [LOWEST]
-    assert values(mixed['onnx-reference']) == [-inf]
-    assert same(mixed['onnxruntime'], [[LOWEST if stride == 1 else nan]])
-    assert same(mixed['pytorch'], [[nan]]) and same(mixed['poolbook'], [[nan]])
+        assert ops == ['MaxPool'] and survives == [False, True, False, False]
+
+
+def test_windows_without_a_number_in_onnxruntimes_generic_kernel():
+    # the 2 x 2 patterns over 4 x 4 at stride 3: one window, MLAS's generic kernel,
+    # which starts from the lowest float32 and never takes a NaN in
+    for v in ([[nan, nan], [nan, nan]], [[-inf, -inf], [-inf, -inf]],
+              [[-inf, nan], [-inf, -inf]]):
+        X = np.tile(f32(v), (2, 2))
+        assert fw.mlas_pool_kernel(X.shape, 2, strides=3) == 'generic'
+        table = fw.compare(X, 2, strides=3)
+        assert values(table['onnxruntime']) == [LOWEST]
+        assert values(table['mxnet']) == values(table['mxnet-native']) == [LOWEST]
+        # the reference's loop starts from the first cell: NaN, -inf, -inf
+        assert same(table['onnx-reference'], [[v[0][0]]])
 
 
 def test_pool2d_skips_nan_as_mxnet_does_once_nan_becomes_minus_infinity():
@@ -246,6 +439,28 @@ def test_padding_as_large_as_the_window():
     assert same(avg['onnx-reference'], [[nan, nan, nan], [nan, 3, 4.5], [nan, 7.5, 9]])
     for name in ('mxnet', 'pytorch', 'onnxruntime', 'poolbook'):
         assert avg[name].kind == 'error', name
+
+
+def test_mxnets_default_configuration_refuses_float32_only():
+    # the same 3 x 3, window 2, stride 2, padding 2, in float64: no check, the native
+    # kernel's start, the lowest float64, in every window of padding only
+    X = np.arange(1, 10, dtype=np.float64).reshape(3, 3)
+    lo = float(np.finfo(np.float64).min)
+    for name in ('mxnet', 'mxnet-native'):
+        assert same(fw.pool2d_in(name, X, 2, strides=2, padding=2),
+                    [[lo, lo, lo], [lo, 5, 6], [lo, 8, 9]]), name
+    assert fw.pool2d_in('mxnet', X.astype(np.float32), 2, strides=2,
+                        padding=2).kind == 'error'
+
+
+def test_pytorch_refuses_padding_over_half_the_window_that_leaves_no_window_empty():
+    # 4 x 4, window 3, stride 3, padding 2: windows start at -2 and 1, and hold rows
+    # (and columns) {0} and {1, 2, 3}: maxima 0, 3, 12, 15
+    X = np.arange(16, dtype=np.float32).reshape(4, 4)
+    table = fw.compare(X, 3, strides=3, padding=2)
+    assert 'at most half' in table['pytorch'].message
+    for name in ('mxnet', 'mxnet-native', 'onnxruntime', 'onnx-reference', 'poolbook'):
+        assert same(table[name], [[0, 3], [12, 15]]), name
 
 
 def test_ceil_mode_and_a_window_that_would_start_past_the_input():
@@ -423,14 +638,33 @@ def test_adaptive_pooling():
                if not isinstance(r, fw.Refused))
 
 
-def test_a_fixed_window_stands_in_for_adaptive_pooling_only_when_the_size_divides():
-    X8 = np.arange(8, dtype=np.float32).reshape(1, 8)  # window 2, stride 2: bins exactly
-    assert values(fw.onnxruntime_pool2d(X8, (1, 2), 'avg', strides=2)) == [
-        0.5, 2.5, 4.5, 6.5]
-    assert values(fw.adaptive_pool2d_in('pytorch', X8, (1, 4))) == [0.5, 2.5, 4.5, 6.5]
-    X10 = np.arange(10, dtype=np.float32).reshape(1, 10)  # window 4 at 0, 2, 4, 6
-    assert values(fw.onnxruntime_pool2d(X10, (1, 4), 'avg', strides=2)) == [
-        1.5, 3.5, 5.5, 7.5]
+@pytest.mark.parametrize('n', range(4, 13))
+def test_ordinary_pooling_in_onnxruntime_stands_in_for_adaptive_pooling(n):
+    # 4 bins over n cells: (k, s, p) exists when 4 divides n, n - 1 or n + 1 (chapter 6),
+    # and ONNX Runtime with them (its default average leaves padding out) gives the
+    # adaptive result, average and maximum
+    X = np.arange(n, dtype=np.float32).reshape(1, n)
+    window = ordinary_window(n, 4)
+    assert (window is None) == (n in (6, 10))
+    if window is None:
+        return
+    k, s, p = window
+    for mode in ('avg', 'max'):
+        assert fw.agree(fw.adaptive_pool2d_in('pytorch', X, (1, 4), mode),
+                        fw.onnxruntime_pool2d(X, (1, k), mode, strides=(1, s),
+                                              padding=(0, p), count_include_pad=None))
+
+
+def test_the_floor_stride_window_misses_the_bins_where_there_is_none():
+    # 6 cells: bins [0, 2), [1, 3), [3, 5), [4, 6): means 0.5, 1.5, 3.5, 4.5; the guess,
+    # stride 1 and window 3, averages [0, 3), [1, 4), [2, 5), [3, 6): 1, 2, 3, 4.
+    # 10 cells: bins [0, 3), [2, 5), [5, 8), [7, 10): 1, 3, 6, 8; the guess, stride 2
+    # and window 4: 1.5, 3.5, 5.5, 7.5
+    for n, k, s, bins, guess in [(6, 3, 1, [0.5, 1.5, 3.5, 4.5], [1, 2, 3, 4]),
+                                 (10, 4, 2, [1, 3, 6, 8], [1.5, 3.5, 5.5, 7.5])]:
+        X = np.arange(n, dtype=np.float32).reshape(1, n)
+        assert values(fw.adaptive_pool2d_in('pytorch', X, (1, 4))) == bins
+        assert values(fw.onnxruntime_pool2d(X, (1, k), 'avg', strides=(1, s))) == guess
 
 
 def test_gradients_of_ties_go_to_the_first_maximum_everywhere():

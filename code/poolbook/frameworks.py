@@ -25,6 +25,11 @@ How each framework is reached:
   avg_pool2d with `divisor_override=1`, PyTorch's own way to ask for a sum).
 * ONNX: a one-node model built with `onnx.helper` (MaxPool, AveragePool or LpPool, opset
   `OPSET` unless told), run by ONNX Runtime's CPU provider and by `onnx.reference`.
+  ONNX Runtime's sessions (`ort_session`) run one thread, with every graph optimization
+  up to ORT_ENABLE_EXTENDED: its layout optimizations (NCHWc), on by default, are left
+  out, because whether they apply depends on this CPU's vector width, and they run other
+  pooling kernels. `mlas_pool_kernel` names the kernel ONNX Runtime's MLAS library runs
+  for a maximum or an average.
 * poolbook: `poolbook.pool2d`.
 
 Threads. Importing MXNet sets the OpenMP thread count of the importing thread to 1
@@ -35,10 +40,15 @@ it, so after `import mxnet` in either order `torch.get_num_threads()` is 1
 (`torch_threads_across_mxnet_import` shows it in a fresh Python). Nothing breaks: MXNet
 and PyTorch in one process compute bit for bit what each computes alone. But PyTorch then
 runs on one core. This module therefore sets `torch.set_num_threads(TORCH_THREADS)` when
-it is imported, to what PyTorch chooses alone (`default_torch_threads`). That changes
-speed, never a result. Measured on a 2-core machine that other work shared: after each
-operator, PyTorch's idle OpenMP threads keep spinning for a while (libgomp's default wait
-policy), and an MXNet operator that runs right then competes with them. An MXNet
+it is imported, to the count PyTorch gives a new thread (`default_torch_threads`): MXNet's
+import changed the importing thread's count only, and PyTorch sets each thread's count
+when the thread first asks for it, to its own choice (from OMP_NUM_THREADS,
+MKL_NUM_THREADS and the machine's cores) or to the count an earlier
+`torch.set_num_threads` gave. `torch_threads_across_mxnet_import` shows the whole story in
+a fresh Python. That changes speed, never a result. Measured on a 2-core machine that
+other work shared: after each operator, PyTorch's idle OpenMP threads keep spinning for a
+while (libgomp's default wait policy), and an MXNet operator that runs right then
+competes with them. An MXNet
 convolution took about 1.5 times as long right after a two-thread PyTorch operator as
 after a one-thread one, and no longer with OMP_WAIT_POLICY=PASSIVE set before Python
 started. To time MXNet beside PyTorch in one process, set that, or give PyTorch one
@@ -46,8 +56,10 @@ thread (`torch.set_num_threads(1)`).
 
 Output: stderr stays empty. ONNX Runtime logs a model it refuses at ERROR level before
 raising the same message as an exception, and a shape it infers differently from the
-model's at WARNING level; sessions here log at FATAL only, the exception becomes a
-`Refused`, and `onnxruntime_run` returns both shapes for the caller to compare. The
+model's at WARNING level; the sessions this module opens log at FATAL only (each its own
+logger: ONNX Runtime's process-wide logger is left as it is, so the sessions you open
+still warn), the exception becomes a `Refused`, and `onnxruntime_run` returns both shapes
+for the caller to compare. The
 ONNX reference implementation's numpy warnings (the mean of an empty window) are
 silenced; its result, NaN, says it. MXNet's "storage fallback" notices are switched off
 (`MXNET_STORAGE_FALLBACK_LOG_VERBOSE=0`); MXNet's exporter logs through `logging`, which
@@ -66,6 +78,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import types
 import warnings
 
@@ -105,35 +118,27 @@ ONNX_OPS = {'max': 'MaxPool', 'avg': 'AveragePool', 'lp': 'LpPool'}
 
 
 def default_torch_threads():
-    """The intra-op thread count PyTorch chooses when MXNet does not interfere.
+    """The intra-op thread count PyTorch gives a new thread, which `import mxnet` never
+    reached.
 
     Returns
     -------
     int
-        OMP_NUM_THREADS when it is set to a positive integer; else, as PyTorch does, the
-        number of physical cores among the CPUs this process may run on (read from
-        /sys; where that cannot be read, the number of those CPUs).
+        `torch.get_num_threads()` on a thread started to ask it. PyTorch sets a thread's
+        count when the thread first asks: to its own choice (from OMP_NUM_THREADS,
+        MKL_NUM_THREADS and the machine's cores), or to the count an earlier
+        `torch.set_num_threads` gave. Importing MXNet changes the importing thread's
+        count only (module docstring).
     """
-    value = os.environ.get('OMP_NUM_THREADS', '').split(',')[0].strip()
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    cpus = os.sched_getaffinity(0)
-    cores = set()
-    for cpu in cpus:
-        topology = f'/sys/devices/system/cpu/cpu{cpu}/topology/'
-        try:
-            with open(topology + 'physical_package_id') as package, \
-                    open(topology + 'core_id') as core:
-                cores.add((package.read().strip(), core.read().strip()))
-        except OSError:
-            return len(cpus)
-    return len(cores)
+    answer = []
+    thread = threading.Thread(target=lambda: answer.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    return answer[0]
 
 
 TORCH_THREADS = default_torch_threads()
 torch.set_num_threads(TORCH_THREADS)  # importing mxnet had set it to 1 (module docstring)
-# ONNX Runtime's process-wide logger: errors only (each session's own is set below).
-ort.set_default_logger_severity(3)
 
 
 # ------------------------------------------------------------------ results as values
@@ -684,6 +689,47 @@ def onnxruntime_pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_m
     return like_x(output, shape)
 
 
+# MlasPool (onnxruntime/core/mlas/lib/pooling.cpp) reduces a padded row in a buffer of
+# 2048 floats, 3 of them kept free for reading a whole vector of 4 at the row's end.
+MLAS_ROW_BUFFER = 2048 - 3
+
+
+def mlas_pool_kernel(shape, pool_size, *, strides=1, padding=0):
+    """Which of its three kernels ONNX Runtime's MLAS library runs for a MaxPool or an
+    AveragePool of float32 maps, by the rule of `MlasPool` (onnxruntime/core/mlas/lib/
+    pooling.cpp; ONNX Runtime's CPU MaxPool hands it every float32 pooling without
+    dilation or an indices output).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The input's shape, (H, W), (C, H, W) or (N, C, H, W).
+    pool_size, strides, padding : int or (int, int)
+        The window, strides and padding (on both sides of each axis).
+
+    Returns
+    -------
+    str
+        'global' when the window is the whole map, at stride 1 and without padding;
+        otherwise 'vector' when the stride along the width is 1 or 2, the window at most
+        32 cells along each axis, and a padded row (W + 2 p_w cells) fits MLAS_ROW_BUFFER;
+        otherwise 'generic', a plain loop over each window.
+    """
+    if not (isinstance(shape, tuple) and 2 <= len(shape) <= 4
+            and all(isinstance(n, int) and n >= 1 for n in shape)):
+        raise ValueError(f"shape must be a tuple of 2 to 4 positive ints, (N, C, H, W) or "
+                         f"its last axes, got {shape!r}")
+    window = as_pair(pool_size, 'pool_size', minimum=1)
+    strides = as_pair(strides, 'strides', minimum=1)
+    padding = as_pair(padding, 'padding', minimum=0)
+    if window == tuple(shape[-2:]) and strides == (1, 1) and padding == (0, 0):
+        return 'global'
+    row = shape[-1] + 2 * padding[1]
+    if strides[1] <= 2 and max(window) <= 32 and row <= MLAS_ROW_BUFFER:
+        return 'vector'
+    return 'generic'
+
+
 def onnx_reference_pool2d(X, pool_size, mode='max', *, strides=1, padding=0,
                           ceil_mode=False, count_include_pad=True, p_value=None,
                           auto_pad=None, opset=OPSET):
@@ -787,14 +833,14 @@ def pool2d_in(framework, X, pool_size, mode='max', **options):
 # ------------------------------------------------------------------ comparing
 
 def agree(a, b, rtol=1e-5, atol=1e-6):
-    """Whether two results are the same: equal shapes and values (NaN equal to NaN), or
-    both a refusal with an error.
+    """Whether two results are the same: equal shapes and values (NaN equal to NaN), equal
+    texts, or both a refusal with an error.
 
     Parameters
     ----------
-    a, b : numpy.ndarray, tuple or Refused
-        Results (arrays), shapes (tuples) or refusals. A framework that lacks an option
-        ('unsupported') agrees with nobody.
+    a, b : numpy.ndarray, tuple, str or Refused
+        Results (arrays), shapes (tuples), answers in words (such as `nan_passes` gives)
+        or refusals. A framework that lacks an option ('unsupported') agrees with nobody.
     rtol, atol : float
         The tolerance for floats, which frameworks add in different orders.
 
@@ -805,8 +851,9 @@ def agree(a, b, rtol=1e-5, atol=1e-6):
     if isinstance(a, Refused) or isinstance(b, Refused):
         return (isinstance(a, Refused) and isinstance(b, Refused)
                 and a.kind == b.kind == 'error')
-    if isinstance(a, tuple) or isinstance(b, tuple):
-        return a == b
+    for kind in (tuple, str):  # a shape, or an answer in words: equal to its like only
+        if isinstance(a, kind) or isinstance(b, kind):
+            return isinstance(a, kind) and isinstance(b, kind) and a == b
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return a.shape == b.shape and bool(np.allclose(a, b, rtol, atol, equal_nan=True))
 
@@ -818,11 +865,12 @@ def number(value, digits):
 
 
 def show(result, digits=4, width=60):
-    """A result as text: an array's values, rounded; a shape; or the refusal.
+    """A result as text: an array's values, rounded; a shape; an answer in words; or the
+    refusal.
 
     Parameters
     ----------
-    result : numpy.ndarray, tuple or Refused
+    result : numpy.ndarray, tuple, str or Refused
     digits : int
         Significant digits of each float.
     width : int
@@ -835,7 +883,7 @@ def show(result, digits=4, width=60):
     """
     if isinstance(result, Refused):
         return '\n'.join(textwrap.wrap(str(result), width, subsequent_indent='  '))
-    if isinstance(result, tuple):
+    if isinstance(result, (tuple, str)):
         return str(result)
     A = np.asarray(result)
     if A.ndim > 2 and A.size == A.shape[-2] * A.shape[-1]:
@@ -944,6 +992,59 @@ def compare(X, pool_size, mode='max', *, frameworks=FRAMEWORKS, title='', digits
     """
     return Comparison({name: pool2d_in(name, X, pool_size, mode, **options)
                        for name in frameworks}, title, digits)
+
+
+def nan_passes(X, pool_size, *, strides=1, frameworks=FRAMEWORKS, title=''):
+    """From which cells of the first window a NaN reaches that window's maximum, in every
+    framework: X's first window gets a NaN in one cell at a time, and output (0, 0) is
+    checked for NaN.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        One map (H, W) of float32 or float64 numbers (no NaN), at least as large as the
+        window.
+    pool_size, strides : int or (int, int)
+        The window and strides of the max pooling (no padding).
+    frameworks : sequence of str
+        Which of FRAMEWORKS to ask.
+    title : str
+        A line printed above the table.
+
+    Returns
+    -------
+    Comparison
+        Framework -> 'none', 'all', or the cells (row, column) of the window whose NaN
+        reaches the output, such as '(1, 1)'; or the framework's Refused.
+    """
+    window = as_pair(pool_size, 'pool_size', minimum=1)
+    A, shape = maps_of(X)
+    if len(shape) != 2:
+        raise ValueError(f"X must be one map (H, W), got shape {shape}")
+    if np.isnan(A).any():
+        raise ValueError("X must hold no NaN: each cell of its first window gets one in "
+                         "turn")
+    if window[0] > shape[0] or window[1] > shape[1]:
+        raise ValueError(f"pool_size {window} must fit in X, of shape {shape}")
+    cells = list(np.ndindex(*window))
+    results = {}
+    for name in frameworks:
+        passes = []
+        for cell in cells:
+            B = A[0, 0].copy()
+            B[cell] = np.nan
+            Y = pool2d_in(name, B, window, 'max', strides=strides)
+            if isinstance(Y, Refused):
+                passes = Y
+                break
+            if np.isnan(Y[0, 0]):
+                passes.append(cell)
+        if isinstance(passes, Refused):
+            results[name] = passes
+        else:
+            results[name] = ('none' if not passes else 'all' if len(passes) == len(cells)
+                             else ' '.join(f'({r}, {c})' for r, c in passes))
+    return Comparison(results, title)
 
 
 class Atlas(list):
@@ -1086,8 +1187,9 @@ def pool2d_gradient(framework, X, pool_size, mode='max', *, dY=None, strides=1, 
     framework : {'mxnet', 'mxnet-native', 'pytorch', 'poolbook', 'onnxruntime',
                  'onnx-reference'}
         MXNet's autograd (either kernel), PyTorch's autograd, or
-        `poolbook.pool2d_backward`. ONNX describes inference only: the two ONNX
-        frameworks answer with an 'unsupported' Refused.
+        `poolbook.pool2d_backward`. The standard ONNX operators include no pooling
+        gradient, and the two ONNX frameworks here run models forward only: they answer
+        with an 'unsupported' Refused.
     X : numpy.ndarray or mxnet.nd.NDArray
         (H, W), (C, H, W) or (N, C, H, W), float32 or float64.
     pool_size, mode
@@ -1140,7 +1242,7 @@ def pool2d_gradient(framework, X, pool_size, mode='max', *, dY=None, strides=1, 
         except ValueError as error:
             return Refused('error', one_line(error))
     elif framework in ('onnxruntime', 'onnx-reference'):
-        return Refused('unsupported', 'ONNX describes inference: no backward pass')
+        return Refused('unsupported', 'no pooling gradient among ONNX operators')
     else:
         raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
     return result if isinstance(result, Refused) else np.asarray(result).reshape(shape)
@@ -1354,34 +1456,52 @@ def export_gluon(net, input_shape, dtype='float32'):
 # ------------------------------------------------------------------ threads
 
 THREADS_CHILD = '''
+import threading
 import torch
 alone = torch.get_num_threads()
-torch.set_num_threads({threads})
+{set_threads}
 before = torch.get_num_threads()
 import mxnet
-print(alone, before, torch.get_num_threads())
+after = torch.get_num_threads()
+answer = []
+thread = threading.Thread(target=lambda: answer.append(torch.get_num_threads()))
+thread.start()
+thread.join()
+import poolbook.frameworks
+print(alone, before, after, answer[0], torch.get_num_threads())
 '''
 
 
-def torch_threads_across_mxnet_import(threads=2):
-    """PyTorch's thread count before and after `import mxnet`, in a fresh Python.
-
-    The child has no OMP_NUM_THREADS, and gives PyTorch `threads` threads before it
-    imports MXNet, so that the answer does not depend on this machine's cores.
+def torch_threads_across_mxnet_import(threads=2, environ=None):
+    """PyTorch's thread count around `import mxnet` and `import poolbook.frameworks`, in a
+    fresh Python.
 
     Parameters
     ----------
-    threads : int
-        The count PyTorch is given before MXNet is imported.
+    threads : int or None
+        The count PyTorch is given (`torch.set_num_threads`) before MXNet is imported, so
+        that the answer does not depend on this machine's cores; None gives none, and
+        PyTorch keeps its own choice.
+    environ : dict, optional
+        The child's environment; by default this one without OMP_NUM_THREADS and
+        MKL_NUM_THREADS (with OMP_NUM_THREADS set, MXNet leaves the count alone).
 
     Returns
     -------
     dict
-        'alone': PyTorch's own default in that Python (this machine's cores), 'before'
-        and 'after': `torch.get_num_threads()` before and after `import mxnet`.
+        'alone': PyTorch's own choice in that Python; 'before' and 'after': the count
+        before and after `import mxnet`; 'new_thread': the count on a thread started
+        after it; 'restored': the count after `import poolbook.frameworks`.
     """
-    env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
-    done = subprocess.run([sys.executable, '-c', THREADS_CHILD.format(threads=threads)],
-                          env=env, capture_output=True, text=True, check=True)
-    alone, before, after = map(int, done.stdout.split()[-3:])
-    return {'alone': alone, 'before': before, 'after': after}
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"threads must be None or a positive int, got {threads!r}")
+    if environ is None:
+        environ = {k: v for k, v in os.environ.items()
+                   if k not in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
+    set_threads = '' if threads is None else f'torch.set_num_threads({threads})'
+    done = subprocess.run([sys.executable, '-c',
+                           THREADS_CHILD.format(set_threads=set_threads)],
+                          env=environ, capture_output=True, text=True, check=True)
+    names = ('alone', 'before', 'after', 'new_thread', 'restored')
+    return dict(zip(names, map(int, done.stdout.split()[-5:])))
