@@ -392,6 +392,16 @@ def test_max_pool_by_relu_equals_gluon_max_pool(window, strides):
     np.testing.assert_allclose(got, want, **relu_tolerance(X, window))
 
 
+def test_max_pool_by_relu_returns_floats_like_a_convolution():
+    # The module docstring's rule: float32 stays float32, integers come back as float64
+    # (where pool2d keeps them), with the maxima by hand: 0..15 in 2 x 2 windows at stride 2.
+    X = np.arange(16, dtype=np.int32).reshape((1, 1, 4, 4))
+    Y = max_pool_by_relu(X, 2, strides=2)
+    assert Y.dtype == np.float64
+    np.testing.assert_array_equal(Y[0, 0], [[5, 7], [13, 15]])
+    assert max_pool_by_relu(X.astype(np.float32), 2, strides=2).dtype == np.float32
+
+
 def test_max_pool_by_relu_all_negative_and_ndarray():
     X = nd.array(-np.abs(batch((1, 2, 4, 4), seed=12)) - 5)
     before = X.asnumpy().copy()

@@ -20,7 +20,9 @@ operations between (or beside) maximum and average pooling.
 Every function checks its arguments with the checks `pool2d` uses (poolbook.checks),
 takes numpy and MXNet arrays, returns the kind it was given and never changes its input.
 Averages come back as `pool2d`'s do: a float input keeps its dtype, an integer gives
-float64; sums are taken in at least float32 (float64 for integers). Functions that build
+float64; sums are taken in at least float32 (float64 for integers). `max_pool_by_relu`
+returns floats by the same rule, like the convolutions it runs (so an integer input gives
+float64, where `pool2d`'s maximum keeps the integer dtype). Functions that build
 the padding or the window's weights refuse sizes that would take more than a few MiB.
 """
 import numpy as np
