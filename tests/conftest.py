@@ -1,15 +1,54 @@
-"""Fixtures shared by the book-level and browser tests, and the markers of slow tests."""
+"""Fixtures shared by the tests: the unit tests' random generator, array kinds and
+hypothesis profile; the book-level and browser tests' built book and browser; the markers
+of slow tests."""
 import fcntl
 import os
 import subprocess
 import sys
+import zlib
 
+import numpy as np
 import pytest
+from hypothesis import settings
 
 import pagecheck
 from notebooks import ROOT
 
 BUILD_LOG = ROOT / '_build' / 'sphinx-warnings.log'  # written by dev.py book
+
+
+# ------------------------------------------------------------------ the unit tests
+
+# Every run tries the same hypothesis cases (no example database, no randomness between
+# runs), with no deadline: a case's time depends on the machine's load, not on the code.
+# Each test sets its own max_examples, measured to keep the suite's time where it was.
+settings.register_profile('poolbook', deadline=None, database=None, derandomize=True,
+                          print_blob=True)
+settings.load_profile('poolbook')
+
+
+@pytest.fixture
+def rng(request):
+    """A numpy random generator seeded from the test's id: the same numbers on every run,
+    other numbers in every test."""
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+def ndarray_of(A):
+    """The numpy array A as an mx.nd.NDArray of its dtype (MXNet is imported here, on
+    first use: the book-level tests never need it)."""
+    from mxnet import nd
+    return nd.array(A, dtype=A.dtype)
+
+
+ARRAY_KINDS = {'numpy': lambda A: A, 'ndarray': ndarray_of}
+
+
+@pytest.fixture(params=list(ARRAY_KINDS))
+def as_kind(request):
+    """A function that turns a numpy array into each kind of array the package takes in
+    turn: the numpy array itself, then an mx.nd.NDArray of the same dtype."""
+    return ARRAY_KINDS[request.param]
 
 
 @pytest.fixture(scope='session')

@@ -49,7 +49,8 @@ from poolbook.arrays import as_ndarray, like_input, to_numpy
 from poolbook.checks import (as_pair, check_beta, check_corr2d_args, check_pool2d_args,
                               check_pool_args, check_shape, check_strided_args)
 from poolbook.conv import corr2d
-from poolbook.pooling import CHUNK_BYTES, divisor, output_size, pool2d
+from poolbook.geometry import divisor, output_size
+from poolbook.pooling import CHUNK_BYTES, pool2d
 
 __all__ = ['pool2d', 'output_size', 'corr2d', 'check_pool2d_args', 'check_strided_args',
            'check_corr2d_args', 'as_pair', 'check_pool_args', 'check_beta', 'check_shape',

@@ -20,15 +20,7 @@ import numpy as np
 
 from poolbook.arrays import like_input, to_numpy
 from poolbook.checks import check_gradient, check_pool_args
-from poolbook.pooling import axis_taps, divisor, output_size
-
-
-def cell_taps(n, k, s, p, out):
-    """For each input cell r along one axis: the outputs [i0, i1) that read it."""
-    for r in range(n):
-        i0, i1 = max(0, (r + p - k) // s + 1), min(out, (r + p) // s + 1)
-        if i1 > i0:
-            yield i0, i1, slice(r, r + 1)
+from poolbook.geometry import axis_taps, cell_taps, divisor, output_size
 
 
 def axis_steps(n, k, s, p, out):

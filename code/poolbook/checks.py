@@ -8,6 +8,7 @@ import mxnet as mx
 import numpy as np
 
 from poolbook.arrays import check_kind
+from poolbook.geometry import padded_size
 
 MODES = ('max', 'avg')
 POOL2D_MODES = ('max', 'avg', 'sum', 'lp')  # pool2d also has MXNet's other two modes
@@ -85,7 +86,7 @@ def check_input(X, ndims, name='X'):
 
 def check_window_fits(X_hw, window, padding=(0, 0), name='pool_size'):
     """Refuse a window larger than the (padded) input in either axis."""
-    padded = (X_hw[0] + 2 * padding[0], X_hw[1] + 2 * padding[1])
+    padded = padded_size(X_hw, padding)
     if window[0] > padded[0] or window[1] > padded[1]:
         what = 'input' if padding == (0, 0) else f'input padded by {padding}'
         raise ValueError(f"{name} {window} does not fit in the {what}, whose "
@@ -137,7 +138,7 @@ def check_float(X, name='X'):
 def check_padded_size(X_hw, padding, limit=LOOP_CELLS, name='padding'):
     """Refuse padding making a map over `limit` cells and over 4 times its own size."""
     # Such a map is mostly padding: a huge window on a small input.
-    cells = (X_hw[0] + 2 * padding[0]) * (X_hw[1] + 2 * padding[1])
+    cells = math.prod(padded_size(X_hw, padding))
     if cells > max(limit, 4 * X_hw[0] * X_hw[1]):
         raise ValueError(f"{name} {padding} would make each padded map {cells:,} cells, "
                          f"mostly padding, more than the {limit:,} this function builds: "

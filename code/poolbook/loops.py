@@ -16,7 +16,7 @@ from mxnet import nd
 
 from poolbook.arrays import like_input, to_numpy
 from poolbook.checks import check_loop_args, check_pool2d_args, check_strided_args
-from poolbook.pooling import output_size
+from poolbook.geometry import output_size
 
 
 def pool2d(X, pool_size, mode='max'):

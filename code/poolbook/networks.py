@@ -14,7 +14,7 @@ import mxnet as mx
 from mxnet.gluon import nn
 from mxnet.gluon.model_zoo import vision
 
-from poolbook.pooling import output_size
+from poolbook.geometry import output_size
 
 Layer = namedtuple('Layer', 'op kernel stride pad convention global_pool pool_type '
                             'shape_in shape_out depth')

@@ -36,49 +36,11 @@ from poolbook import compiled
 from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype
 from poolbook.checks import (POOL2D_MODES, check_output_cells, check_p_value,
                               check_pool_args)
+# The window arithmetic lives in poolbook.geometry; chapters 2, 5 and 6 import (and show)
+# these from here.
+from poolbook.geometry import axis_taps, divisor, output_size, window_offsets  # noqa: F401
 
 CHUNK_BYTES = 2**20  # input bytes pooled per step: small enough for the intermediate to stay cached
-
-
-def output_size(n, k, s, p, ceil_mode=False):
-    """Output length along one axis: floor((n + 2p - k) / s) + 1, or with ceiling."""
-    span = n + 2 * p - k
-    if not ceil_mode:
-        return span // s + 1
-    out = -(-span // s) + 1
-    if (out - 1) * s >= n + p:  # the last window would start in the trailing padding
-        out -= 1
-    return out
-
-
-def window_offsets(n, k, s, p, out):
-    """The window offsets a along one axis at which some window reads an input cell."""
-    if s < n:  # the offsets window i reads, [p - i s, p - i s + n), overlap: one range
-        return range(max(0, p - (out - 1) * s), min(k, p + n))
-    return (a for i in reversed(range(out))  # disjoint ranges, one per window
-            for a in range(max(0, p - i * s), min(k, p - i * s + n)))
-
-
-def axis_taps(n, k, s, p, out):
-    """For each window offset a along one axis: the block [i0, i1) of output positions
-    whose cell a lies inside the input, and the strided input slice those cells are."""
-    for a in window_offsets(n, k, s, p, out):
-        i0 = max(0, -(-(p - a) // s))          # first i with i * s - p + a >= 0
-        i1 = min(out, (n - 1 + p - a) // s + 1)  # past the last i with i s - p + a < n
-        if i1 > i0:
-            start = i0 * s - p + a
-            yield i0, i1, slice(start, start + (i1 - i0 - 1) * s + 1, s)
-
-
-def divisor(n, k, s, p, out, count_include_pad):
-    """How many cells of each window along one axis the average divides by: k when every
-    window lies inside the padded input, else one number per output position."""
-    if count_include_pad and (out - 1) * s + k <= n + 2 * p:
-        return k
-    starts = np.arange(out, dtype=np.int64) * s - p  # each window's first cell
-    if count_include_pad:  # a ceil-mode window past the padded input: count its cells
-        return np.minimum(k, n + p - starts)
-    return np.minimum(starts + k, n) - np.maximum(starts, 0)  # cells inside the input
 
 
 def pool_axis(A, axis, taps, mode, Y):

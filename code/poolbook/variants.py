@@ -30,7 +30,8 @@ from poolbook.arrays import as_ndarray, like_input, mean_dtype, sum_dtype, to_nu
 from poolbook.checks import (check_beta, check_finite, check_padded_size,
                               check_pool_args, check_relu_range, check_relu_window,
                               check_shape, check_window_cells)
-from poolbook.pooling import output_size, pool2d
+from poolbook.geometry import output_shape, output_size
+from poolbook.pooling import pool2d
 
 def float_ndarray(X):
     """X as an NDArray in the float dtype its sums need (float64 for integers)."""
@@ -139,9 +140,8 @@ def window_cells(X, pool_size, *, strides=1, padding=0):
     (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(X, pool_size, 'max', strides,
                                                          padding)
     check_padded_size(X.shape[-2:], (p_h, p_w))
-    n_h, n_w = X.shape[-2:]
-    out = (output_size(n_h, k_h, s_h, p_h), output_size(n_w, k_w, s_w, p_w))
-    check_window_cells(tuple(X.shape[:-2]) + out, (k_h, k_w))  # before gathering them
+    out_shape = output_shape(X.shape, (k_h, k_w), strides=(s_h, s_w), padding=(p_h, p_w))
+    check_window_cells(out_shape, (k_h, k_w))  # before gathering them
     A = to_numpy(X).astype(np.float64)
     check_finite(A)
     pad = [(0, 0)] * (A.ndim - 2) + [(p_h, p_h), (p_w, p_w)]
