@@ -8,8 +8,11 @@ function of the package. Being loops, they keep to what the chapters need: float
 float64 input, computed and returned in that dtype (other dtypes are refused, pointing to
 `poolbook.pool2d`), and padding that keeps a padded map under 2048 x 2048 cells or
 under 4 times the map (they build the padding; a huge window on a tiny input would not).
-Chapter 1's `pool2d` names its window p_h x p_w, as the source book does; the others use
-the package's names: window k_h x k_w, strides s_h, s_w, padding p_h, p_w.
+Chapter 1's loops (`pool2d`, `pool2d_numpy`, and `loop_njit`, the numpy loop compiled by
+numba, which chapter 5 times) name their window p_h x p_w, as the source book does; the
+others use the package's names: window k_h x k_w, strides s_h, s_w, padding p_h, p_w.
+`loop_njit` is compiled at its first call (no on-disk cache: chapter 5 measures what the
+first call costs); with POOLBOOK_COMPILED=0 it runs as plain Python.
 """
 import numpy as np
 from mxnet import nd
@@ -17,6 +20,7 @@ from mxnet import nd
 from poolbook.arrays import like_input, to_numpy
 from poolbook.checks import check_loop_args, check_pool2d_args, check_strided_args
 from poolbook.geometry import output_size
+from poolbook.kernels import njit
 
 
 def pool2d(X, pool_size, mode='max'):
@@ -65,6 +69,25 @@ def pool2d_numpy(X, pool_size, mode='max'):
             elif mode == 'avg':
                 Y[i, j] = A[i: i + p_h, j: j + p_w].mean()
     return like_input(Y, X)
+
+
+@njit
+def loop_njit(X, p_h, p_w, mode):
+    """Chapter 1's loop on a 2-D numpy array, compiled by numba at its first call."""
+    Y = np.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1), X.dtype)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            if mode == 'max':
+                Y[i, j] = X[i: i + p_h, j: j + p_w].max()
+            elif mode == 'avg':
+                Y[i, j] = X[i: i + p_h, j: j + p_w].mean()
+    return Y
+
+
+def pool2d_njit(X, pool_size, mode='max'):
+    """Chapter 1's numpy loop, compiled: check the arguments, then run loop_njit."""
+    k_h, k_w = check_pool2d_args(X, pool_size, mode)
+    return like_input(loop_njit(to_numpy(X), k_h, k_w, mode), X)
 
 
 def pool2d_offsets(X, pool_size, mode='max', strides=1, padding=0):
