@@ -19,7 +19,7 @@ dY.
 import numpy as np
 
 from poolbook.arrays import like_input, to_numpy
-from poolbook.checks import check_gradient, check_pool_args
+from poolbook.checks import check_input, check_pool_args
 from poolbook.geometry import axis_taps, cell_taps, divisor, output_size
 
 
@@ -72,6 +72,14 @@ def avg_backward(share, rows, cols, dX):
     """Give every input cell of each window that window's share dY[i, j] / divisor."""
     for block, cells, shared in steps(rows, cols):
         add_back(dX, cells, share[block], shared)
+
+
+def check_gradient(dY, expected_shape):
+    """Refuse an output gradient dY unless it is real numbers in the output's shape."""
+    if tuple(dY.shape) != tuple(expected_shape):
+        raise ValueError(f"dY must have the shape of the pooled output, "
+                         f"{tuple(expected_shape)}, got {tuple(dY.shape)}")
+    check_input(dY, ndims=(len(expected_shape),), name='dY')
 
 
 def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,

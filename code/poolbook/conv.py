@@ -9,7 +9,15 @@ for integers, else the wider float dtype of X and K.
 import numpy as np
 
 from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
-from poolbook.checks import check_corr2d_args
+from poolbook.checks import check_input, check_window_fits
+
+
+def check_corr2d_args(X, K):
+    """Check the arguments of corr2d and return the kernel's shape as (h, w)."""
+    check_input(X, ndims=(2,))
+    check_input(K, ndims=(2,), name='K')
+    check_window_fits(X.shape, K.shape, name='K.shape')
+    return K.shape
 
 
 def corr2d(X, K):

@@ -14,13 +14,46 @@ others use the package's names: window k_h x k_w, strides s_h, s_w, padding p_h,
 `loop_njit` is compiled at its first call (no on-disk cache: chapter 5 measures what the
 first call costs); with POOLBOOK_COMPILED=0 it runs as plain Python.
 """
+import mxnet as mx
 import numpy as np
 from mxnet import nd
 
 from poolbook.arrays import like_input, to_numpy
-from poolbook.checks import check_loop_args, check_pool2d_args, check_strided_args
+from poolbook.checks import check_padded_size, check_pool_args
 from poolbook.geometry import output_size
 from poolbook.kernels import njit
+
+
+def check_loop_args(X, pool_size, mode, strides=1, padding=0, ndims=(2, 3, 4)):
+    """Check a teaching loop's arguments; return pool_size, strides and padding pairs."""
+    # Beyond check_pool_args: float32 or float64 input, padding within check_padded_size.
+    pool_size, strides, padding = check_pool_args(X, pool_size, mode, strides, padding,
+                                                  ndims=ndims)
+    check_float(X)
+    check_padded_size(X.shape[-2:], padding)
+    return pool_size, strides, padding
+
+
+def check_float(X, name='X'):
+    """Refuse an array that is not float32 or float64 (what the teaching loops compute in)."""
+    if np.dtype(X.dtype) not in (np.float32, np.float64):
+        raise TypeError(f"{name} must be float32 or float64 for the teaching loops, which "
+                        f"compute in the input's dtype, got dtype {np.dtype(X.dtype).name}: "
+                        f"convert it ({name}.astype('float32')) or use poolbook.pool2d")
+
+
+def check_pool2d_args(X, pool_size, mode):
+    """Check the arguments of chapter 1's loop and return the window as a pair."""
+    pool_size, _, _ = check_loop_args(X, pool_size, mode, ndims=(2,))
+    if isinstance(X, mx.np.ndarray):  # its cells cannot be stored into an mx.nd.NDArray
+        raise TypeError("X is an mx.np.ndarray, which chapter 1's loop does not take: pass "
+                        "X.as_nd_ndarray(), or use poolbook.pool2d")
+    return pool_size
+
+
+def check_strided_args(X, pool_size, mode, strides, padding):
+    """Check the arguments of chapter 2's loop; return pool_size, strides and padding."""
+    return check_loop_args(X, pool_size, mode, strides, padding, ndims=(2,))
 
 
 def pool2d(X, pool_size, mode='max'):

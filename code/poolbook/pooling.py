@@ -35,13 +35,30 @@ import numpy as np
 # pool2d, shown in chapter 5, calls the compiled kernel by the name chapter 5 gives it.
 from poolbook import kernels as compiled
 from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype
-from poolbook.checks import (POOL2D_MODES, check_output_cells, check_p_value,
-                              check_pool_args)
+from poolbook.checks import check_output_cells, check_pool_args, is_int
 # The window arithmetic lives in poolbook.geometry; chapters 2, 5 and 6 import (and show)
 # these from here.
 from poolbook.geometry import axis_taps, divisor, output_size, window_offsets  # noqa: F401
 
 CHUNK_BYTES = 2**20  # input bytes pooled per step: small enough for the intermediate to stay cached
+POOL2D_MODES = ('max', 'avg', 'sum', 'lp')  # pool2d also has MXNet's other two modes
+P_VALUES = (1, 2, 3)  # the p_value MXNet's 'lp' pooling accepts
+
+
+def check_p_value(p_value, mode):
+    """Refuse a p_value unless mode is 'lp' and p_value is 1, 2 or 3 (as in MXNet)."""
+    if mode != 'lp':
+        if p_value is not None:
+            raise ValueError(f"p_value is only used with mode='lp', got p_value="
+                             f"{p_value!r} with mode={mode!r}")
+    elif p_value is None:
+        raise ValueError("mode='lp' needs p_value, 1, 2 or 3, got None")
+    elif not is_int(p_value):
+        raise TypeError(f"p_value must be an int, 1, 2 or 3, got {p_value!r} "
+                        f"of type {type(p_value).__name__}")
+    elif p_value not in P_VALUES:
+        raise ValueError(f"p_value must be 1, 2 or 3 (what MXNet's 'lp' pooling takes), "
+                         f"got {p_value!r}")
 
 
 def pool_axis(A, axis, taps, mode, Y):

@@ -23,15 +23,82 @@ Averages come back as `pool2d`'s do: a float input keeps its dtype, an integer g
 float64; sums are taken in at least float32 (float64 for integers). Functions that build
 the padding or the window's weights refuse sizes that would take more than a few MiB.
 """
+import math
+import numbers
+
 import numpy as np
 from mxnet import nd
 
 from poolbook.arrays import as_ndarray, like_input, mean_dtype, sum_dtype, to_numpy
-from poolbook.checks import (check_beta, check_finite, check_padded_size,
-                              check_pool_args, check_relu_range, check_relu_window,
-                              check_shape, check_window_cells)
+from poolbook.checks import as_pair, check_padded_size, check_pool_args, is_int
 from poolbook.geometry import output_shape, output_size
 from poolbook.pooling import pool2d
+
+RELU_CELLS = 1024  # the largest window max_pool_by_relu builds weights for (32 x 32)
+WINDOW_CELLS = 2**22  # the most window cells window_cells gathers (32 MiB in float64)
+
+
+# ----------------------------------------------------------------------------------------
+# The checks of these functions' own arguments (the shared ones are in poolbook.checks).
+
+def check_beta(beta):
+    """Refuse a beta that is not a real number, not finite, or negative."""
+    if isinstance(beta, (bool, np.bool_)) or not isinstance(beta, numbers.Real):
+        raise TypeError(f"beta must be a real number, got {beta!r} "
+                        f"of type {type(beta).__name__}")
+    if not math.isfinite(beta) or beta < 0:
+        raise ValueError(f"beta must be a finite number at least 0, got {beta!r}")
+
+
+def check_finite(A, name='X'):
+    """Refuse an array holding infinities or NaN."""
+    bad = int(np.size(A) - np.isfinite(A).sum())
+    if bad:
+        raise ValueError(f"{name} must hold finite numbers, got {bad} infinite or NaN value(s)")
+
+
+def check_shape(shape):
+    """Refuse a shape that is not (C, H, W) with three positive ints; return it as a tuple."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
+        raise ValueError(f"shape must be (C, H, W), three ints, got {shape!r}")
+    if not all(is_int(v) for v in shape):
+        raise TypeError(f"shape must hold ints, got {shape!r}")
+    if min(shape) < 1:
+        raise ValueError(f"shape must hold positive ints, got {shape!r}")
+    return tuple(int(v) for v in shape)
+
+
+def check_relu_window(pool_size):
+    """Refuse a window of more than RELU_CELLS cells; return it as (k_h, k_w)."""
+    k_h, k_w = as_pair(pool_size, 'pool_size', minimum=1)
+    if k_h * k_w > RELU_CELLS:
+        raise ValueError(f"pool_size {(k_h, k_w)} has {k_h * k_w:,} cells: the ReLU "
+                         f"network's weights grow as its square, so windows of at most "
+                         f"{RELU_CELLS} cells are built")
+    return k_h, k_w
+
+
+def check_relu_range(A, name='X'):
+    """Refuse values the ReLU network cannot pool in float64 within its error bound."""
+    # Infinities and NaN (inf - inf), magnitudes above 2**1000 (sums of differences would
+    # overflow), integers above 2**53 (not exact in float64).
+    check_finite(A, name)
+    largest = float(np.abs(A).max(initial=0))
+    limit = 2.0**53 if A.dtype.kind in 'iu' else 2.0**1000
+    if largest > limit:
+        raise ValueError(f"{name} must hold values of magnitude at most {limit:.4g} for "
+                         f"max_pool_by_relu, got {largest:.4g}")
+
+
+def check_window_cells(out_shape, pool_size, limit=WINDOW_CELLS):
+    """Refuse a window whose cells, gathered for every output cell, exceed `limit`."""
+    cells = math.prod(out_shape) * pool_size[0] * pool_size[1]
+    if cells > limit:
+        raise ValueError(f"pool_size {tuple(pool_size)} over an output of shape "
+                         f"{tuple(out_shape)} gathers {cells:,} window cells, more than "
+                         f"the {limit:,} this function builds: use a smaller window or "
+                         f"input, or pool a few maps at a time")
+
 
 def float_ndarray(X):
     """X as an NDArray in the float dtype its sums need (float64 for integers)."""
