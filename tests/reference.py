@@ -32,8 +32,6 @@ Where the frameworks differ from pool2d (the README and chapter 2 say why):
 Importing mxnet sets PyTorch's thread count to 1 (they share the OpenMP runtime); the
 references are for small inputs.
 """
-import math
-
 import mxnet as mx
 import numpy as np
 import torch

@@ -25,27 +25,31 @@ def geometries(draw, windows=(1, 4), strides=(1, 3), max_side=12, min_padding=0)
     return hw, pool_size, step, padding
 
 
-def values(dtype, shape, ties=True):
-    """Arrays of `shape` in `dtype`: small integers (ties, exact sums) or, for floats,
-    floats of moderate size, never NaN or infinite."""
+def values(dtype, shape, ties=True, nan=False):
+    """Arrays of `shape` in `dtype`: small integers (ties, exact sums) and, for floats,
+    floats of moderate size (only those with ties=False); NaN too with nan=True, never
+    infinities."""
+    # Strategies whose values hnp.arrays may reuse as a background fill (no .map): it then
+    # draws a few cells one by one instead of all of them, ten times as fast.
     dtype = np.dtype(dtype)
     if dtype.kind != 'f':
         return hnp.arrays(dtype, shape, elements=st.integers(-3, 3) if dtype.kind == 'i'
                           else st.integers(0, 6))
-    small = st.integers(-3, 3).map(float)
+    small = st.integers(-3, 3)
     wide = st.floats(-100, 100, width=min(dtype.itemsize * 8, 64), allow_subnormal=False)
-    return hnp.arrays(dtype, shape, elements=small | wide if ties else wide)
+    elements = small | wide if ties else wide
+    return hnp.arrays(dtype, shape, elements=elements | st.just(np.nan) if nan else elements)
 
 
 @st.composite
 def pool_cases(draw, modes=('max', 'avg'), dtypes=(np.float32,), kinds=('numpy',),
-               leads=LEADS, ceil_modes=(False, True), **geometry):
+               leads=LEADS, ceil_modes=(False, True), ties=True, nan=False, **geometry):
     """Keyword arguments of one pool2d call: X (of a kind in `kinds`, 'numpy' or
     'ndarray'), pool_size, mode (and p_value for 'lp'), strides, padding, ceil_mode and
     count_include_pad."""
     hw, pool_size, strides, padding = draw(geometries(**geometry))
     dtype = draw(st.sampled_from(dtypes))
-    X = draw(values(dtype, draw(st.sampled_from(leads)) + hw))
+    X = draw(values(dtype, draw(st.sampled_from(leads)) + hw, ties=ties, nan=nan))
     if draw(st.sampled_from(kinds)) == 'ndarray':
         from mxnet import nd
         X = nd.array(X, dtype=X.dtype)
