@@ -143,3 +143,16 @@ for mode in ('max', 'avg'):
         np.testing.assert_allclose(np.load(tmp_path / f'{mode}.npy'),
                                    mxnet_pool2d(X, 3, mode, strides=2, padding=1),
                                    rtol=1e-5, atol=1e-6)
+
+
+def test_warm_compiles_what_pool2d_runs_and_does_nothing_when_switched_off():
+    # Warm (tests/conftest.py runs it before the workers start) must leave the kernel
+    # answering as before; switched off it must not touch numba at all.
+    kernels.warm()
+    X = np.arange(16, dtype=np.float32).reshape(1, 4, 4)
+    np.testing.assert_array_equal(kernel(X, (3, 3), 'max', strides=(1, 1), padding=(0, 0)),
+                                  [[[10, 11], [14, 15]]])
+    with kernels.numpy_only():
+        signatures = {f: len(f.signatures) for f in (kernels.pool_maps,)}
+        kernels.warm()
+        assert {f: len(f.signatures) for f in signatures} == signatures

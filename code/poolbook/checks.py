@@ -24,13 +24,43 @@ LOOP_CELLS = 2**22  # the most cells of a mostly-padding map a loop builds (2048
 
 
 def is_int(value):
-    """True for Python and numpy integers, False for bools, floats and everything else."""
+    """True for Python and numpy integers, False for bools, floats and everything else.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    bool
+    """
     return (isinstance(value, numbers.Integral)
             and not isinstance(value, (bool, np.bool_)))
 
 
 def as_pair(value, name, minimum):
-    """Return `value` as an (h, w) pair of ints, each at least `minimum`."""
+    """Return `value` as an (h, w) pair of ints, each at least `minimum`.
+
+    Parameters
+    ----------
+    value : int or pair of int
+        An int means the same for both axes.
+    name : str
+        The parameter's name, for a refusal ('pool_size', 'strides', ...).
+    minimum : int
+        The least value allowed (1 for a window or stride, 0 for padding).
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    TypeError
+        For an entry that is not an int (bools and floats included).
+    ValueError
+        For a pair of another length, an entry below `minimum` or above 2**60.
+    """
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair (h, w), "
@@ -51,15 +81,41 @@ def as_pair(value, name, minimum):
 
 
 def check_mode(mode, modes=MODES):
-    """Refuse any pooling mode not in `modes` ('max' and 'avg' unless told otherwise)."""
+    """Refuse any pooling mode not in `modes`.
+
+    Parameters
+    ----------
+    mode : object
+    modes : tuple of str, default ('max', 'avg')
+
+    Raises
+    ------
+    ValueError
+    """
     if not isinstance(mode, str) or mode not in modes:
         more = f", or MXNet's {' or '.join(map(repr, modes[2:]))}" if modes[2:] else ''
         raise ValueError(f"mode must be 'max' or 'avg'{more}, got {mode!r}")
 
 
 def check_input(X, ndims, name='X'):
-    """Refuse an input that is not an array of one of the ranks `ndims`, that has an
-    empty axis, or whose values are not real numbers."""
+    """Refuse an input that is not an array of real numbers of one of the ranks `ndims`.
+
+    Parameters
+    ----------
+    X : object
+    ndims : tuple of int
+        The ranks allowed, among 2 (H, W), 3 (C, H, W) and 4 (N, C, H, W).
+    name : str, default 'X'
+        The parameter's name, for a refusal.
+
+    Raises
+    ------
+    TypeError
+        For anything `arrays.check_kind` refuses, and for values that are not real numbers
+        (bools, complex numbers, objects, strings).
+    ValueError
+        For another rank, or an empty axis.
+    """
     check_kind(X, name)
     if X.ndim not in ndims:
         shapes = ', '.join({2: '(H, W)', 3: '(C, H, W)', 4: '(N, C, H, W)'}[n] for n in ndims)
@@ -73,7 +129,22 @@ def check_input(X, ndims, name='X'):
 
 
 def check_window_fits(X_hw, pool_size, padding=(0, 0), name='pool_size'):
-    """Refuse a window (k_h, k_w) larger than the (padded) input in either axis."""
+    """Refuse a window (k_h, k_w) larger than the (padded) input in either axis.
+
+    Parameters
+    ----------
+    X_hw : tuple of int
+        The input's spatial size (H, W).
+    pool_size : tuple of int
+        The window, (k_h, k_w).
+    padding : tuple of int, default (0, 0)
+    name : str, default 'pool_size'
+        What the window is called in the message (corr2d says 'K.shape').
+
+    Raises
+    ------
+    ValueError
+    """
     padded = padded_size(X_hw, padding)
     if pool_size[0] > padded[0] or pool_size[1] > padded[1]:
         what = 'input' if padding == (0, 0) else f'input padded by {padding}'
@@ -82,15 +153,52 @@ def check_window_fits(X_hw, pool_size, padding=(0, 0), name='pool_size'):
 
 
 def check_flag(value, name):
-    """Refuse a flag that is not a bool (1, 'yes' or None are refused too)."""
+    """Refuse a flag that is not a bool (1, 'yes' or None are refused too).
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The parameter's name, for the message.
+
+    Raises
+    ------
+    TypeError
+    """
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def check_pool_args(X, pool_size, mode, strides=1, padding=0, ceil_mode=False,
                     count_include_pad=True, ndims=(2, 3, 4), modes=MODES):
-    """Check the arguments of a pooling function; return pool_size, strides and padding
-    as (h, w) pairs of ints."""
+    """Check the arguments of a pooling function; return pool_size, strides and padding.
+
+    Parameters
+    ----------
+    X : object
+        The input: `check_input` with `ndims`.
+    pool_size : int or pair of int
+        At least 1 and at most the padded input, in each axis.
+    mode : object
+        One of `modes`.
+    strides : int or pair of int, default 1
+        At least 1.
+    padding : int or pair of int, default 0
+        At least 0 and smaller than the window in each axis.
+    ceil_mode, count_include_pad : bool, default False and True
+    ndims : tuple of int, default (2, 3, 4)
+    modes : tuple of str, default ('max', 'avg')
+
+    Returns
+    -------
+    pool_size, strides, padding : tuple of int
+        Each as an (h, w) pair.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the parameter, its value and the rule it breaks.
+    """
     check_input(X, ndims)
     pool_size = as_pair(pool_size, 'pool_size', minimum=1)
     strides = as_pair(strides, 'strides', minimum=1)
@@ -106,7 +214,24 @@ def check_pool_args(X, pool_size, mode, strides=1, padding=0, ceil_mode=False,
 
 
 def check_padded_size(X_hw, padding, limit=LOOP_CELLS, name='padding'):
-    """Refuse padding making a map over `limit` cells and over 4 times its own size."""
+    """Refuse padding that makes a map over `limit` cells and over 4 times its own size.
+
+    Such a map is mostly padding: a huge window over a small input, which a function that
+    builds the padding (the teaching loops, count_pool_ops) should not build.
+
+    Parameters
+    ----------
+    X_hw : tuple of int
+        The map's size (H, W).
+    padding : tuple of int
+        (p_h, p_w).
+    limit : int, default LOOP_CELLS (2**22)
+    name : str, default 'padding'
+
+    Raises
+    ------
+    ValueError
+    """
     # Such a map is mostly padding: a huge window on a small input.
     cells = math.prod(padded_size(X_hw, padding))
     if cells > max(limit, 4 * X_hw[0] * X_hw[1]):
@@ -116,7 +241,18 @@ def check_padded_size(X_hw, padding, limit=LOOP_CELLS, name='padding'):
 
 
 def check_output_cells(shape, names='pool_size, strides and padding'):
-    """Refuse an output shape with more cells than any array can index."""
+    """Refuse an output shape with more cells than any array can index.
+
+    Parameters
+    ----------
+    shape : tuple of int
+    names : str, default 'pool_size, strides and padding'
+        What made the shape, for the message.
+
+    Raises
+    ------
+    ValueError
+    """
     cells = math.prod(shape)
     if cells > np.iinfo(np.intp).max // 16:
         raise ValueError(f"{names} give an output of shape {tuple(shape)}, {cells:.3g} "

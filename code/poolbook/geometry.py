@@ -33,8 +33,7 @@ def output_size(n, k, s, p, ceil_mode=False):
 
 
 def output_shape(shape, pool_size, *, strides, padding, ceil_mode=False):
-    """The shape pooling gives an input of shape (..., H, W): its leading axes, then
-    (out_h, out_w).
+    """The shape pooling gives an input of shape (..., H, W): (..., out_h, out_w).
 
     Parameters
     ----------
@@ -99,8 +98,24 @@ def cell_taps(n, k, s, p, out):
 
 
 def divisor(n, k, s, p, out, count_include_pad):
-    """How many cells of each window along one axis the average divides by: k when every
-    window lies inside the padded input, else one number per output position."""
+    """How many cells of each window along one axis an average divides by.
+
+    Parameters
+    ----------
+    n, k, s, p : int
+        The axis' length, the window, the stride and the padding.
+    out : int
+        The number of windows, `output_size(n, k, s, p, ceil_mode)`.
+    count_include_pad : bool
+        Count the padding cells a window covers (True) or only its input cells (False).
+        Cells past the padded input (a ceil-mode window) never count.
+
+    Returns
+    -------
+    int or numpy.ndarray
+        k when every window lies inside the padded input and padding counts; else one count
+        per window, an int64 array of length `out`.
+    """
     if count_include_pad and (out - 1) * s + k <= n + 2 * p:
         return k
     starts = np.arange(out, dtype=np.int64) * s - p  # each window's first cell
@@ -110,8 +125,7 @@ def divisor(n, k, s, p, out, count_include_pad):
 
 
 def divisors(hw, pool_size, *, strides, padding, ceil_mode=False, count_include_pad=True):
-    """What the average of each output cell divides by, as an (out_h, out_w) float64
-    array (exact: every count is far below 2**53).
+    """What the average of each output cell divides by, for both axes at once.
 
     Parameters
     ----------
@@ -128,7 +142,8 @@ def divisors(hw, pool_size, *, strides, padding, ceil_mode=False, count_include_
     Returns
     -------
     numpy.ndarray
-        Shape (out_h, out_w), dtype float64; the product of the two axes' `divisor`.
+        Shape (out_h, out_w), dtype float64 (exact: every count is far below 2**53);
+        the product of the two axes' `divisor`.
     """
     out = output_shape(hw, pool_size, strides=strides, padding=padding,
                        ceil_mode=ceil_mode)
@@ -139,8 +154,7 @@ def divisors(hw, pool_size, *, strides, padding, ceil_mode=False, count_include_
 
 
 def lowest(dtype):
-    """The lowest value of `dtype`, which never wins a maximum: -inf for a float dtype,
-    the minimum for an integer one.
+    """The lowest value of `dtype`, which never wins a maximum.
 
     Parameters
     ----------
@@ -149,6 +163,7 @@ def lowest(dtype):
     Returns
     -------
     numpy scalar of `dtype`
+        -inf for a float dtype, the minimum for an integer one.
     """
     dtype = np.dtype(dtype)
     return dtype.type(-np.inf if dtype.kind == 'f' else np.iinfo(dtype).min)

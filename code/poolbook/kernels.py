@@ -45,13 +45,22 @@ _switched_off = []  # non-empty inside `numpy_only()`
 
 
 def enabled():
-    """True when numba imported and no `numpy_only()` block is running."""
+    """True when numba imported and no `numpy_only()` block is running.
+
+    Returns
+    -------
+    bool
+    """
     return NUMBA_ERROR is None and not _switched_off
 
 
 @contextlib.contextmanager
 def numpy_only():
-    """Within this block pool2d takes its numpy path (chapter 5 times both paths)."""
+    """A context in which pool2d takes its numpy path (chapter 5 times both paths).
+
+    Blocks nest; the kernel is back on when the outermost one ends. Also usable as a
+    decorator (contextlib), as chapter 5 does: `numpy_only()(lambda: pool2d(...))`.
+    """
     _switched_off.append(True)
     try:
         yield
@@ -165,7 +174,19 @@ def _rows_cell(Av, k_h, s_h, is_max, Rv, i, t):
 
 @njit(cache=True)
 def pool_rows(A, k_h, s_h, p_h, is_max, R):
-    """R[i, t] = the max (or sum) of A[i * s_h - p_h + a, t] over the offsets a."""
+    """R[i, t] = the max (or sum) of A[i * s_h - p_h + a, t] over the offsets a.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        One map (H, W), float32 or float64.
+    k_h, s_h, p_h : int
+        The window's height, the stride and the padding along the rows.
+    is_max : bool
+        Maximum (NaN if a window holds one) or sum.
+    R : numpy.ndarray
+        The rows-pooled map (out_h, W), of A's dtype, written in place.
+    """
     n_h, n_w = A.shape
     lo, hi = _reach(n_h, k_h, s_h, p_h, R.shape[0])
     if hi > lo:  # rows whose whole window lies inside the input
@@ -200,7 +221,19 @@ def _columns_inside(r, k_w, s_w, is_max, y):
 
 @njit(cache=True)
 def pool_columns(R, k_w, s_w, p_w, is_max, Y):
-    """Y[i, j] = the max (or sum) of R[i, j * s_w - p_w + b] over the offsets b."""
+    """Y[i, j] = the max (or sum) of R[i, j * s_w - p_w + b] over the offsets b.
+
+    Parameters
+    ----------
+    R : numpy.ndarray
+        A rows-pooled map (out_h, W), as `pool_rows` writes it.
+    k_w, s_w, p_w : int
+        The window's width, the stride and the padding along the columns.
+    is_max : bool
+        Maximum (NaN if a window holds one) or sum.
+    Y : numpy.ndarray
+        The pooled map (out_h, out_w), of R's dtype, written in place.
+    """
     n_w, (out_h, out_w) = R.shape[1], Y.shape
     lo, hi = _reach(n_w, k_w, s_w, p_w, out_w)
     if n_w == s_w * out_w and hi > lo:
@@ -268,3 +301,19 @@ def pool(M, pool_size, strides, padding, mode, div, Z):
     else:
         D = np.ascontiguousarray(np.broadcast_to(div, Z.shape[1:]), Z.dtype)
     pool_maps(M, *pool_size, *strides, *padding, mode == 'max', D, Z)
+
+
+def warm():
+    """Compile the kernel for the arrays pool2d hands it, or load it from the disk cache.
+
+    float32 and float64, max and average: what a test run or a chapter needs, so that
+    processes started afterwards load the machine code instead of compiling it again.
+    Nothing to do when compiling is off.
+    """
+    if not enabled():
+        return
+    for dtype in (np.float32, np.float64):
+        A = np.zeros((1, 4, 4), dtype)
+        Y = np.empty((1, 2, 2), dtype)
+        pool(A, (3, 3), (1, 1), (0, 0), 'max', None, Y)
+        pool(A, (3, 3), (1, 1), (0, 0), 'avg', np.ones((2, 2), dtype), Y)

@@ -12,7 +12,8 @@ Chapter 1's loops (`pool2d`, `pool2d_numpy`, and `loop_njit`, the numpy loop com
 numba, which chapter 5 times) name their window p_h x p_w, as the source book does; the
 others use the package's names: window k_h x k_w, strides s_h, s_w, padding p_h, p_w.
 `loop_njit` is compiled at its first call (no on-disk cache: chapter 5 measures what the
-first call costs); with POOLBOOK_COMPILED=0 it runs as plain Python.
+first call costs); `pool2d_njit` runs the same code from numba's on-disk cache; with
+POOLBOOK_COMPILED=0 both run as plain Python.
 """
 import mxnet as mx
 import numpy as np
@@ -25,7 +26,22 @@ from poolbook.kernels import njit
 
 
 def check_loop_args(X, pool_size, mode, strides=1, padding=0, ndims=(2, 3, 4)):
-    """Check a teaching loop's arguments; return pool_size, strides and padding pairs."""
+    """Check a teaching loop's arguments; return pool_size, strides and padding pairs.
+
+    Beyond `checks.check_pool_args`: float32 or float64 input (`check_float`), and padding
+    that keeps the padded map within `checks.check_padded_size`.
+
+    Parameters
+    ----------
+    X, pool_size, mode : object
+    strides : int or pair of int, default 1
+    padding : int or pair of int, default 0
+    ndims : tuple of int, default (2, 3, 4)
+
+    Returns
+    -------
+    pool_size, strides, padding : tuple of int
+    """
     # Beyond check_pool_args: float32 or float64 input, padding within check_padded_size.
     pool_size, strides, padding = check_pool_args(X, pool_size, mode, strides, padding,
                                                   ndims=ndims)
@@ -35,7 +51,17 @@ def check_loop_args(X, pool_size, mode, strides=1, padding=0, ndims=(2, 3, 4)):
 
 
 def check_float(X, name='X'):
-    """Refuse an array that is not float32 or float64 (what the teaching loops compute in)."""
+    """Refuse an array that is not float32 or float64 (what the teaching loops compute in).
+
+    Parameters
+    ----------
+    X : numpy.ndarray or mx.nd.NDArray
+    name : str, default 'X'
+
+    Raises
+    ------
+    TypeError
+    """
     if np.dtype(X.dtype) not in (np.float32, np.float64):
         raise TypeError(f"{name} must be float32 or float64 for the teaching loops, which "
                         f"compute in the input's dtype, got dtype {np.dtype(X.dtype).name}: "
@@ -43,7 +69,20 @@ def check_float(X, name='X'):
 
 
 def check_pool2d_args(X, pool_size, mode):
-    """Check the arguments of chapter 1's loop and return the window as a pair."""
+    """Check the arguments of chapter 1's loop and return the window as a pair.
+
+    Parameters
+    ----------
+    X : object
+        A 2-D float32 or float64 numpy array or mx.nd.NDArray (not an mx.np.ndarray, whose
+        cells chapter 1's loop cannot store into an NDArray).
+    pool_size : int or pair of int
+    mode : object
+
+    Returns
+    -------
+    tuple of int
+    """
     pool_size, _, _ = check_loop_args(X, pool_size, mode, ndims=(2,))
     if isinstance(X, mx.np.ndarray):  # its cells cannot be stored into an mx.nd.NDArray
         raise TypeError("X is an mx.np.ndarray, which chapter 1's loop does not take: pass "
@@ -52,7 +91,19 @@ def check_pool2d_args(X, pool_size, mode):
 
 
 def check_strided_args(X, pool_size, mode, strides, padding):
-    """Check the arguments of chapter 2's loop; return pool_size, strides and padding."""
+    """Check the arguments of chapter 2's loop; return pool_size, strides and padding.
+
+    Parameters
+    ----------
+    X : object
+        A 2-D float32 or float64 array.
+    pool_size, mode, strides, padding : object
+        As for `check_loop_args`, all required.
+
+    Returns
+    -------
+    pool_size, strides, padding : tuple of int
+    """
     return check_loop_args(X, pool_size, mode, strides, padding, ndims=(2,))
 
 
@@ -91,7 +142,21 @@ def pool2d_strided(X, pool_size, mode='max', strides=1, padding=0):
 
 
 def pool2d_numpy(X, pool_size, mode='max'):
-    """Chapter 1's loop on numpy arrays: the same steps, without MXNet's cost per call."""
+    """Chapter 1's loop on numpy arrays: the same steps, without MXNet's cost per call.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or mx.nd.NDArray
+        2-D, float32 or float64.
+    pool_size : int or pair of int
+        The window; chapter 1 names it p_h x p_w.
+    mode : {'max', 'avg'}, default 'max'
+
+    Returns
+    -------
+    numpy.ndarray or mx.nd.NDArray
+        X's kind, in X's dtype; stride 1, no padding.
+    """
     p_h, p_w = check_pool2d_args(X, pool_size, mode)
     A = to_numpy(X)
     Y = np.zeros((A.shape[0] - p_h + 1, A.shape[1] - p_w + 1), dtype=A.dtype)
@@ -117,10 +182,32 @@ def loop_njit(X, p_h, p_w, mode):
     return Y
 
 
+# loop_njit's own code, compiled with numba's on-disk cache: once per machine rather than
+# at the first call in every process (loop_njit compiles at its first call, as chapter 5
+# shows and measures).
+_cached_loop = njit(cache=True)(getattr(loop_njit, 'py_func', loop_njit))
+
+
 def pool2d_njit(X, pool_size, mode='max'):
-    """Chapter 1's numpy loop, compiled: check the arguments, then run loop_njit."""
+    """Chapter 1's numpy loop, compiled: check the arguments, then run loop_njit.
+
+    It runs loop_njit's code compiled once per machine (numba's on-disk cache), where
+    loop_njit itself compiles at its first call in each process.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or mx.nd.NDArray
+        2-D, float32 or float64.
+    pool_size : int or pair of int
+    mode : {'max', 'avg'}, default 'max'
+
+    Returns
+    -------
+    numpy.ndarray or mx.nd.NDArray
+        X's kind, in X's dtype; stride 1, no padding.
+    """
     k_h, k_w = check_pool2d_args(X, pool_size, mode)
-    return like_input(loop_njit(to_numpy(X), k_h, k_w, mode), X)
+    return like_input(_cached_loop(to_numpy(X), k_h, k_w, mode), X)
 
 
 def pool2d_offsets(X, pool_size, mode='max', strides=1, padding=0):

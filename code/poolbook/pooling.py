@@ -46,7 +46,22 @@ P_VALUES = (1, 2, 3)  # the p_value MXNet's 'lp' pooling accepts
 
 
 def check_p_value(p_value, mode):
-    """Refuse a p_value unless mode is 'lp' and p_value is 1, 2 or 3 (as in MXNet)."""
+    """Refuse a p_value unless mode is 'lp' and p_value is 1, 2 or 3 (as in MXNet).
+
+    Parameters
+    ----------
+    p_value : object
+        pool2d's p_value: None unless mode is 'lp'.
+    mode : str
+        pool2d's mode, already checked.
+
+    Raises
+    ------
+    TypeError
+        For a p_value that is not an int.
+    ValueError
+        For a p_value without mode 'lp', or none with it, or one MXNet does not take.
+    """
     if mode != 'lp':
         if p_value is not None:
             raise ValueError(f"p_value is only used with mode='lp', got p_value="
