@@ -164,15 +164,13 @@ def as_ndarray(X, dtype=None):
 def sum_dtype(dtype):
     """The dtype to add values of `dtype` in: at least float32, float64 for integers.
 
+    float32 for float16 (a float16 sum of 60000s overflows) and float32, float64 for
+    float64 and every integer dtype (exact for sums below 2**53: int8 products never
+    wrap).
+
     Parameters
     ----------
-    dtype : numpy.dtype or anything numpy.dtype accepts
-
-    Returns
-    -------
-    numpy.dtype
-        float32 for float16 and float32, float64 for float64 and every integer dtype
-        (exact for sums below 2**53).
+    dtype : numpy.dtype, or a name or type numpy.dtype takes
     """
     dtype = np.dtype(dtype)
     if dtype.kind != 'f':
@@ -185,11 +183,8 @@ def mean_dtype(dtype):
 
     Parameters
     ----------
-    dtype : numpy.dtype or anything numpy.dtype accepts
-
-    Returns
-    -------
-    numpy.dtype
+    dtype : numpy.dtype, or a name or type numpy.dtype takes
+        The values' dtype; the result is a numpy.dtype.
     """
     dtype = np.dtype(dtype)
     return dtype if dtype.kind == 'f' else np.dtype(np.float64)

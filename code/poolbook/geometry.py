@@ -158,12 +158,8 @@ def lowest(dtype):
 
     Parameters
     ----------
-    dtype : numpy.dtype or anything numpy.dtype accepts
-
-    Returns
-    -------
-    numpy scalar of `dtype`
-        -inf for a float dtype, the minimum for an integer one.
+    dtype : numpy.dtype, or a name or type numpy.dtype takes
+        A float dtype gives -inf, an integer one its minimum, as a scalar of `dtype`.
     """
     dtype = np.dtype(dtype)
     return dtype.type(-np.inf if dtype.kind == 'f' else np.iinfo(dtype).min)

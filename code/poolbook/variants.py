@@ -126,20 +126,14 @@ def check_relu_window(pool_size):
 def check_relu_range(A, name='X'):
     """Refuse values the ReLU network cannot pool in float64 within its error bound.
 
-    Infinities and NaN (inf - inf), magnitudes above 2**1000 (sums of differences would
-    overflow), integers above 2**53 (not exact in float64).
-
     Parameters
     ----------
     A : numpy.ndarray
+        Refused if it holds infinities or NaN (inf - inf), magnitudes above 2**1000 (sums
+        of differences would overflow), or integers above 2**53 (not exact in float64),
+        with a ValueError.
     name : str, default 'X'
-
-    Raises
-    ------
-    ValueError
     """
-    # Infinities and NaN (inf - inf), magnitudes above 2**1000 (sums of differences would
-    # overflow), integers above 2**53 (not exact in float64).
     check_finite(A, name)
     largest = float(np.abs(A).max(initial=0))
     limit = 2.0**53 if A.dtype.kind in 'iu' else 2.0**1000
@@ -177,10 +171,7 @@ def float_ndarray(X):
     Parameters
     ----------
     X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
-
-    Returns
-    -------
-    mx.nd.NDArray
+        Converted with `arrays.as_ndarray` to `arrays.sum_dtype` of its dtype.
     """
     return as_ndarray(X, sum_dtype(X.dtype))
 
