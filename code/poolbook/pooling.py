@@ -135,9 +135,8 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
         R = rows[:len(M)]
         Z = Y_maps[c:c + chunk] if Y.dtype == work else cols[:len(M)]
         with np.errstate(invalid='ignore', over='ignore'):  # inf - inf gives NaN
-            # float32, float64: compiled (chapter 5), unless the window outgrows the
-            # input: the kernel visits every window offset, numpy only those that read
-            if compiled.handles(M, Z) and k_h <= n_h and k_w <= n_w:
+            # float32 and float64: the compiled kernel (chapter 5), if it takes them
+            if compiled.handles(M, Z, (k_h, k_w)):
                 compiled.pool(M, (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
                               None if mode == 'max' else div, Z)
             else:
