@@ -29,7 +29,7 @@ from poolbook.variants import (WINDOW_CELLS, avg_pool_as_conv, beta_sweep, check
                                max_pool_by_relu, min_pool, negated, pair_max_weights,
                                pool_cost, relu_max_counts, relu_max_weights,
                                smooth_max_pool, softmax_pool)
-from reference import mxnet_pool2d, plain_pool2d
+from reference import as_numpy, mxnet_pool2d, plain_pool2d
 from steps import within_steps
 from strategies import geometries
 
@@ -144,8 +144,22 @@ def test_count_accepts_an_ndarray_and_leaves_it_unchanged():
     X = nd.array(batch((1, 3, 3)))
     before = X.asnumpy().copy()
     Y, ops = count_pool_ops(X, 3, 'max')
-    assert ops['comparisons'] == 8 and Y[0, 0, 0] == before.max()
+    assert isinstance(Y, nd.NDArray) and Y.dtype == np.float32
+    assert ops['comparisons'] == 8 and Y.asnumpy()[0, 0, 0] == before.max()
     np.testing.assert_array_equal(X.asnumpy(), before)
+
+
+@pytest.mark.parametrize('dtype, want', [(np.float32, np.float32), (np.float64, np.float64),
+                                         (np.float16, np.float16), (np.int8, np.float64),
+                                         (np.uint8, np.float64)])
+def test_count_gives_the_float_dtype_of_an_average(as_kind, dtype, want):
+    # As pool2d's average: a float input keeps its dtype, an integer one gives float64.
+    # 0..8 (3 x 3), window 2: maxima [[4, 5], [7, 8]], averages [[2, 3], [5, 6]].
+    X = as_kind(np.arange(9).reshape(1, 3, 3).astype(dtype))
+    for mode, expected in (('max', [[[4, 5], [7, 8]]]), ('avg', [[[2, 3], [5, 6]]])):
+        Y, _ = count_pool_ops(X, 2, mode)
+        assert type(Y) is type(X) and Y.dtype == want
+        np.testing.assert_array_equal(as_numpy(Y), expected)
 
 
 @pytest.mark.parametrize('shape, error, words', [

@@ -200,7 +200,7 @@ def avg_pool_as_conv(X, pool_size, *, strides=1, padding=0):
 # Exercise 2: what pooling costs.
 
 def count_pool_ops(X, pool_size, mode='max', *, strides=1, padding=0):
-    """Pool X (C, H, W) in a loop that counts each operation."""
+    """Pool X (C, H, W) in a loop counting each operation; Y: X's kind, float dtype."""
     (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(
         X, pool_size, mode, strides, padding, ndims=(3,))
     check_padded_size(X.shape[-2:], (p_h, p_w))
@@ -232,7 +232,7 @@ def count_pool_ops(X, pool_size, mode='max', *, strides=1, padding=0):
             result = result / (k_h * k_w)
         ops['writes'] += 1
         Y[c, i, j] = result
-    return Y, ops
+    return pooled_like(X, Y), ops
 
 
 def pool_cost(shape, pool_size, mode='max', *, strides=1, padding=0):
