@@ -142,10 +142,10 @@ def _draw_padded_grid(ax, X, x0, y0, padding, fontsize, box=(0, 0, 0, 0)):
     return inside
 
 
-def _draw_padded_input(ax, X, x0, y0, window, strides, padding, position, fontsize=13):
+def _draw_padded_input(ax, X, x0, y0, pool_size, strides, padding, position, fontsize=13):
     """Draw X inside its ring of padding, the window at output `position` shaded and
     outlined; return the input values under the window."""
-    (k_h, k_w), (s_h, s_w) = window, strides
+    (k_h, k_w), (s_h, s_w) = pool_size, strides
     top, left = position[0] * s_h, position[1] * s_w  # window corner, padded coordinates
     inside = _draw_padded_grid(ax, X, x0, y0, padding, fontsize, (top, left, k_h, k_w))
     ax.add_patch(Rectangle((x0 + left, y0 - top - k_h), k_w, k_h, fill=False, linewidth=3,
@@ -165,14 +165,14 @@ def _pairs(pool_size, strides, padding):
             as_pair(padding, 'padding', 0))
 
 
-def _draw_step(ax, X, Y, window, strides, padding, mode, position, y0, done=None,
+def _draw_step(ax, X, Y, pool_size, strides, padding, mode, position, y0, done=None,
                channel=None, fontsize=13):
     """One step of pooling the 2-D X into Y, with its top at y0: the padded input with the
     window at output `position`, an arrow, the output (only its first `done` cells, in
     reading order, written when `done` is given), titles above and the arithmetic below."""
     in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
     out_x = in_w + 2                                # the output starts 2 cells right of the input
-    inside = _draw_padded_input(ax, X, 0, y0, window, strides, padding, position, fontsize)
+    inside = _draw_padded_input(ax, X, 0, y0, pool_size, strides, padding, position, fontsize)
     tag = '' if channel is None else f' {channel}'
     for n, (i, j) in enumerate(np.ndindex(*Y.shape)):
         color = COLORS['result'] if (i, j) == tuple(position) else COLORS['output']
@@ -185,7 +185,7 @@ def _draw_step(ax, X, Y, window, strides, padding, mode, position, y0, done=None
     ax.text(in_w / 2, y0 + 0.35, prefix + 'input', ha='center', fontsize=12)
     ax.text(out_x + Y.shape[1] / 2, y0 + 0.35, prefix + 'output', ha='center', fontsize=12)
     ax.text(0, y0 - max(in_h, Y.shape[0]) - 0.7,
-            _equation(mode, inside, window[0] * window[1], Y[tuple(position)]),
+            _equation(mode, inside, pool_size[0] * pool_size[1], Y[tuple(position)]),
             ha='left', va='center', fontsize=13, color=COLORS['text'], gid=f'equation{tag}')
 
 
@@ -200,13 +200,13 @@ def draw_pooling(X, pool_size, mode='max', *, strides=1, padding=0, position=(0,
     window at output `position`, the output it fills, and the arithmetic; a row per channel."""
     X = to_numpy(X)
     X3 = X[None] if X.ndim == 2 else X
-    window, strides, padding = _pairs(pool_size, strides, padding)
-    Y3 = pool2d(X3, window, mode, strides=strides, padding=padding)
+    pool_size, strides, padding = _pairs(pool_size, strides, padding)
+    Y3 = pool2d(X3, pool_size, mode, strides=strides, padding=padding)
     width, row_h = _step_size(X3.shape[1:], Y3.shape[1:], padding)
     fig, axes = _figure(width, row_h * X3.shape[0])
     fontsize = _fontsize([X3, Y3], axes[0, 0])
     for c in range(X3.shape[0]):
-        _draw_step(axes[0, 0], X3[c], Y3[c], window, strides, padding, mode, position,
+        _draw_step(axes[0, 0], X3[c], Y3[c], pool_size, strides, padding, mode, position,
                    y0=-c * row_h - 0.8, channel=None if X3.shape[0] == 1 else c,
                    fontsize=fontsize)
     return fig
@@ -216,13 +216,13 @@ def draw_window_positions(X, pool_size, mode='max', *, strides=1, padding=0):
     """Draw every position of the window on the padded 2-D input X: one panel per output
     cell Y[i, j], laid out like the output, each titled with the value it produces."""
     X = to_numpy(X)
-    window, strides, padding = _pairs(pool_size, strides, padding)
-    Y = pool2d(X, window, mode, strides=strides, padding=padding)
+    pool_size, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, pool_size, mode, strides=strides, padding=padding)
     in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
     fig, axes = _figure(in_w, in_h + 1, *Y.shape, cell=0.42)
     fontsize = _fontsize([X], axes[0, 0], largest=10)
     for (i, j), ax in np.ndenumerate(axes):
-        _draw_padded_input(ax, X, 0, -1, window, strides, padding, (i, j), fontsize)
+        _draw_padded_input(ax, X, 0, -1, pool_size, strides, padding, (i, j), fontsize)
         ax.text(in_w / 2, -0.45, f'Y[{i}, {j}] = {_fmt(Y[i, j])}', ha='center', va='center',
                 fontsize=11, color=COLORS['text'], gid=f'title {i} {j}')
     return fig
@@ -232,9 +232,9 @@ def draw_windows(X, pool_size, mode='max', *, strides=1, padding=0):
     """Draw the padded 2-D input X once with every window outlined in its own colour,
     beside the output, each output cell edged in the colour of its window."""
     X = to_numpy(X)
-    window, strides, padding = _pairs(pool_size, strides, padding)
-    Y = pool2d(X, window, mode, strides=strides, padding=padding)
-    (k_h, k_w), (s_h, s_w) = window, strides
+    pool_size, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, pool_size, mode, strides=strides, padding=padding)
+    (k_h, k_w), (s_h, s_w) = pool_size, strides
     in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
     out_x = in_w + 2                                # the output starts 2 cells right
     fig, axes = _figure(out_x + Y.shape[1], max(in_h, Y.shape[0]) + 0.8)
@@ -300,16 +300,16 @@ def draw_gradients(X, pool_size, gradients):
     `gradients` (name: array shaped like X) of pooling X with stride = window; every window
     outlined, nonzero gradients darker."""
     X = to_numpy(X)
-    p_h, p_w = as_pair(pool_size, 'pool_size', 1)
-    top = pool2d(X, (p_h, p_w), strides=(p_h, p_w))
+    k_h, k_w = as_pair(pool_size, 'pool_size', 1)
+    top = pool2d(X, (k_h, k_w), strides=(k_h, k_w))
     panels = {'input': X, **{name: to_numpy(g, name) for name, g in gradients.items()}}
     fig, axes = _figure(X.shape[1] + 1, X.shape[0] + 1, 1, len(panels))
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1, wspace=0)  # cells as large as fit
     fontsize = _fontsize(panels.values(), axes[0, 0])
     for ax, (name, v) in zip(axes.ravel(), panels.items()):
         if name == 'input':  # the winners: cells equal to their window's maximum
-            hot = [(i, j) for i, j in np.ndindex(v.shape) if i // p_h < top.shape[0]
-                   and j // p_w < top.shape[1] and v[i, j] == top[i // p_h, j // p_w]]
+            hot = [(i, j) for i, j in np.ndindex(v.shape) if i // k_h < top.shape[0]
+                   and j // k_w < top.shape[1] and v[i, j] == top[i // k_h, j // k_w]]
             _draw_grid(ax, v, 0.5, -1, name, COLORS['input'], hot, COLORS['window'],
                        fontsize)
         else:
@@ -317,7 +317,7 @@ def draw_gradients(X, pool_size, gradients):
             _draw_grid(ax, v, 0.5, -1, name, COLORS['output'], hot, COLORS['result'],
                        fontsize)
         for a, b in np.ndindex(top.shape):
-            ax.add_patch(Rectangle((0.5 + b * p_w, -1 - (a + 1) * p_h), p_w, p_h, fill=False,
+            ax.add_patch(Rectangle((0.5 + b * k_w, -1 - (a + 1) * k_h), k_w, k_h, fill=False,
                                    linewidth=3, edgecolor=COLORS['window_edge'],
                                    gid=f'{name} window {a} {b}'))
         ax.text(0.5 + X.shape[1] / 2, -0.45, name, ha='center', va='center', fontsize=12)
@@ -353,8 +353,8 @@ def animate_pooling(X, pool_size, mode='max', *, strides=1, padding=0):
     output cell, as HTML that plays in a static page (matplotlib's JavaScript player)."""
     from IPython.display import HTML
     X = to_numpy(X)
-    window, strides, padding = _pairs(pool_size, strides, padding)
-    Y = pool2d(X, window, mode, strides=strides, padding=padding)
+    pool_size, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, pool_size, mode, strides=strides, padding=padding)
     width, height = _step_size(X.shape, Y.shape, padding)
     fig, axes = _figure(width, height)
     ax = axes[0, 0]
@@ -364,7 +364,7 @@ def animate_pooling(X, pool_size, mode='max', *, strides=1, padding=0):
     def draw(step):  # frame `step`: the window at output `step`, outputs so far written
         ax.clear()
         _frame(ax, width, height)
-        _draw_step(ax, X, Y, window, strides, padding, mode, positions[step], y0=-0.8,
+        _draw_step(ax, X, Y, pool_size, strides, padding, mode, positions[step], y0=-0.8,
                    done=step + 1, fontsize=fontsize)
 
     animation = FuncAnimation(fig, draw, frames=len(positions), interval=1200)
