@@ -69,7 +69,8 @@ LONG_BOXES = """(limit) => {
 # which every figure stored at twice its pixels is, poolbook.figures).
 UNFOLD = """() => {
     document.querySelectorAll('details').forEach(d => d.open = true);
-    for (const e of document.querySelectorAll('.toggle-hidden')) e.classList.remove('toggle-hidden');
+    for (const e of document.querySelectorAll('.toggle-hidden'))
+        e.classList.remove('toggle-hidden');
     for (const a of document.querySelectorAll('a[href*="#"]')) {
         const url = new URL(a.href);
         if (url.origin === location.origin && url.pathname.endsWith('/chapters/index.html'))
