@@ -22,8 +22,9 @@ from mxnet import autograd, nd
 from poolbook.networks import TRACED_OPS, graph, pair, trace
 
 Field = namedtuple('Field', 'size stride padding')
-Field.__doc__ = """The receptive field of a map's cells, each entry an (h, w) pair: size r,
-effective stride S and effective padding P; cell i covers i S - P to i S - P + r - 1."""
+Field.__doc__ = """The receptive field of a map's cells, each entry an (h, w) pair:
+size r, effective stride S and effective padding P; cell i covers i S - P to
+i S - P + r - 1."""
 
 INPUT = Field((1, 1), (1, 1), (0, 0))  # each input cell sees itself
 
@@ -89,8 +90,8 @@ def field_cells(field, cell, input_hw):
     """The input rows and columns output cell (i, j) depends on, clipped to the input:
     (first row, last row, first column, last column)."""
     (first_r, last_r), (first_c, last_c) = [
-        (max(i * S - P, 0), min(i * S - P + r - 1, n - 1))
-        for i, r, S, P, n in zip(cell, field.size, field.stride, field.padding, input_hw)]
+        (max(i * S - P, 0), min(i * S - P + r - 1, n - 1)) for i, r, S, P, n in
+        zip(cell, field.size, field.stride, field.padding, input_hw)]
     return first_r, last_r, first_c, last_c
 
 

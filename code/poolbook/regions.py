@@ -7,9 +7,9 @@ pyramid pooling (SPP-net), each pooling a region of any size into a fixed grid.
   outside the map is 0. As MXNet's `nd.ROIPooling`, except that NaN propagates.
 * `roi_align` samples each bin of the exact (unrounded) box at a grid of points,
   interpolates bilinearly and averages; `aligned=True` moves the box by half a cell so
-  that a coordinate means a cell's edge, not its centre. As MXNet's `nd.contrib.ROIAlign`
-  (without `position_sensitive`), with a defined answer where MXNet aborts (a box of
-  zero width or height with `aligned=True`).
+  that a coordinate means a cell's edge, not its centre. As MXNet's
+  `nd.contrib.ROIAlign` (without `position_sensitive`), with a defined answer where
+  MXNet aborts (a box of zero width or height with `aligned=True`).
 * `pyramid_pool2d` pools a map into n x n bins for each pyramid level n and concatenates
   them: a fixed-length vector for any input size.
 
@@ -47,10 +47,11 @@ def check_rois(rois, batch_size, spatial_scale):
     """Refuse boxes that have no answer; return them as a float64 (R, 5) numpy array."""
     check_kind(rois, 'rois')
     if rois.ndim != 2 or rois.shape[1] != 5 or rois.shape[0] == 0:
-        raise ValueError(f"rois must have shape (R, 5), R >= 1, one row [batch_index, x1, "
-                         f"y1, x2, y2] per box, got shape {tuple(rois.shape)}")
+        raise ValueError(f"rois must have shape (R, 5), R >= 1, one row [batch_index, "
+                         f"x1, y1, x2, y2] per box, got shape {tuple(rois.shape)}")
     if np.dtype(rois.dtype).kind not in 'iuf':
-        raise TypeError(f"rois must hold real numbers, got dtype {np.dtype(rois.dtype).name}")
+        raise TypeError(f"rois must hold real numbers, got dtype "
+                        f"{np.dtype(rois.dtype).name}")
     if (isinstance(spatial_scale, (bool, np.bool_))
             or not isinstance(spatial_scale, numbers.Real)):
         raise TypeError(f"spatial_scale must be a real number, got {spatial_scale!r}")
@@ -96,7 +97,7 @@ def round_half_away(v):
 
 
 def roi_pool_bins(start, end, out, n, dtype):
-    """Bins of one axis of a box in ROI pooling: cells [starts, ends) of an axis of n."""
+    """One axis of a box in ROI pooling: each bin's cells [start, end) of n cells."""
     size = end - start + 1  # the box holds cells start..end, both included
     bin_size = dtype.type(size) / dtype.type(out)  # in the map's dtype, as MXNet
     p = np.arange(out).astype(dtype)
@@ -121,7 +122,7 @@ def max_over_bins(maps, rows, cols):
 
 
 def roi_pool(X, rois, pooled_size, *, spatial_scale=1.0):
-    """Max-pool each box of rois on its image of X into a pooled_size grid (ROI pooling).
+    """Max-pool each box of rois on its image of X into a pooled_size grid: ROI pooling.
 
     Parameters
     ----------
@@ -155,7 +156,7 @@ def roi_pool(X, rois, pooled_size, *, spatial_scale=1.0):
 # ------------------------------------------------------------------ ROIAlign
 
 def align_grid(start, end, out, sample_ratio, aligned, dtype):
-    """One axis of a box in ROIAlign: the bin size and the samples per bin (the grid)."""
+    """One axis of a box in ROIAlign: the bin size and the samples per bin, the grid."""
     size = end - start
     if not aligned:  # the original ROIAlign makes every box at least one cell
         size = max(size, dtype.type(1))
@@ -226,7 +227,8 @@ def weighted_sum(Wy, maps, Wx):
     return Y
 
 
-def roi_align(X, rois, pooled_size, *, spatial_scale=1.0, sample_ratio=-1, aligned=False):
+def roi_align(X, rois, pooled_size, *, spatial_scale=1.0, sample_ratio=-1,
+              aligned=False):
     """Average bilinear samples of each box of rois into a pooled_size grid (ROIAlign).
 
     Parameters
@@ -259,8 +261,8 @@ def roi_align(X, rois, pooled_size, *, spatial_scale=1.0, sample_ratio=-1, align
     if not is_int(sample_ratio):
         raise TypeError(f"sample_ratio must be an int, got {sample_ratio!r}")
     if sample_ratio > SAMPLE_RATIO_LIMIT:
-        raise ValueError(f"sample_ratio must be at most {SAMPLE_RATIO_LIMIT} (or 0 or less "
-                         f"for an adaptive grid), got {sample_ratio!r}")
+        raise ValueError(f"sample_ratio must be at most {SAMPLE_RATIO_LIMIT} (or 0 or "
+                         f"less for an adaptive grid), got {sample_ratio!r}")
     check_flag(aligned, 'aligned')
     offset = work.type(0.5 if aligned else 0)
     x1, y1, x2, y2 = (corners.astype(work) * work.type(spatial_scale) - offset).T
@@ -273,7 +275,8 @@ def roi_align(X, rois, pooled_size, *, spatial_scale=1.0, sample_ratio=-1, align
         if rows.size and cols.size:  # else every sample is outside the map: 0
             r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
             maps = A[batch[r], :, r0:r1, c0:c1].astype(work, copy=False)
-            Y[r] = weighted_sum(Wy[:, r0:r1], maps, Wx[:, c0:c1]) / max(grid_h * grid_w, 1)
+            total = weighted_sum(Wy[:, r0:r1], maps, Wx[:, c0:c1])
+            Y[r] = total / max(grid_h * grid_w, 1)  # no samples (zero size): 0
     return like_input(Y.astype(mean_dtype(A.dtype), copy=False), X)
 
 
@@ -289,8 +292,8 @@ def spp_window(a, n):
     """A window and stride giving exactly n windows that cover an a-cell axis (a >= n):
     stride floor(a/n), window a - (n - 1) floor(a/n)."""
     if not (is_int(a) and is_int(n)) or not 1 <= n <= a:
-        raise ValueError(f"spp_window needs integers 1 <= n <= a, got a={a!r}, n={n!r}: "
-                         f"with fewer cells than bins, use adaptive pooling")
+        raise ValueError(f"spp_window needs integers 1 <= n <= a, got a={a!r}, "
+                         f"n={n!r}: with fewer cells than bins, use adaptive pooling")
     s = a // n
     return a - (n - 1) * s, s
 

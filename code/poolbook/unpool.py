@@ -66,7 +66,8 @@ def pool2d_with_indices(X, pool_size, *, strides=1, padding=0, ceil_mode=False):
     out_h, out_w = B.shape[-2:]
     rows = axis_steps(n_h, k_h, s_h, p_h, out_h)
     cols = axis_steps(n_w, k_w, s_w, p_w, out_w)
-    index = window_argmax(A.reshape(-1, n_h, n_w), B.reshape(-1, out_h, out_w), rows, cols)
+    index = window_argmax(A.reshape(-1, n_h, n_w), B.reshape(-1, out_h, out_w), rows,
+                          cols)
     return Y, like_input(index.reshape(B.shape), X)
 
 
@@ -79,15 +80,16 @@ def check_indices(Y, indices, output_size):
         raise ValueError(f"indices must have Y's shape {tuple(Y.shape)}, "
                          f"got {tuple(indices.shape)}")
     if np.dtype(indices.dtype).kind not in 'iu':
-        raise TypeError(f"indices must hold integers, got dtype {np.dtype(indices.dtype).name}")
+        raise TypeError(f"indices must hold integers, got dtype "
+                        f"{np.dtype(indices.dtype).name}")
     check_output_cells(tuple(Y.shape[:-2]) + (n_h, n_w), 'output_size')
     I = to_numpy(indices, 'indices')
     outside = (I < 0) | (I >= n_h * n_w)
     if outside.any():
         k = np.unravel_index(np.flatnonzero(outside)[0], I.shape)
+        where = ', '.join(map(str, k))
         raise ValueError(f"indices must lie from 0 to H * W - 1 = {n_h * n_w - 1} for "
-                         f"output_size {(n_h, n_w)}, got indices[{', '.join(map(str, k))}]"
-                         f" = {I[k]}")
+                         f"output_size {(n_h, n_w)}, got indices[{where}] = {I[k]}")
     return to_numpy(Y, 'Y'), I.astype(np.int64), (n_h, n_w)
 
 
