@@ -501,7 +501,7 @@ def draw_receptive_fields(image, fields, cell=None):
     row, last row, first column, last column, inclusive), and optionally the centre of
     the output cell they belong to, `cell` = (row, column) in input pixels."""
     image = to_numpy(image, 'image')
-    fig, ax = plt.subplots(figsize=(5.2, 5.2), dpi=100, facecolor='white')
+    fig, ax = plt.subplots(figsize=(8.4, 5.2), dpi=100, facecolor='white')
     ax.imshow(image, cmap=None if image.ndim == 3 else 'gray', interpolation='nearest',
               extent=(0, image.shape[1], image.shape[0], 0), gid='image')
     for k, (label, (r0, r1, c0, c1)) in enumerate(fields.items()):

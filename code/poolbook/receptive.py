@@ -120,18 +120,22 @@ def linear_copy(nodes, shapes, target, x):
     return values[target]
 
 
-def gradient_support(net, input_shape, layer, cell):
-    """The input rows and columns with a nonzero gradient of cell (i, j) of the output
-    of net's `layer`-th convolution or pooling layer, through its linear copy, as
-    (first row, last row, first column, last column)."""
+def gradient_support(net, input_shape, layer, cells):
+    """For each cell (i, j) of `cells`: the input rows and columns with a nonzero
+    gradient of that cell of the output of net's `layer`-th convolution or pooling
+    layer, through its linear copy: (first row, last row, first column, last column)."""
     nodes, shapes = graph(net, input_shape)
-    windows = [k for k, node in enumerate(nodes) if node['op'] in ('Convolution',
-                                                                   'Pooling')]
+    windows = [k for k, node in enumerate(nodes)
+               if node['op'] in ('Convolution', 'Pooling')]
     x = nd.ones((1, 1) + tuple(input_shape[2:]), dtype='float64')
     x.attach_grad()
     with autograd.record():
-        y = linear_copy(nodes, shapes, windows[layer], x)[0, 0, cell[0], cell[1]]
-    y.backward()
-    g = x.grad[0, 0].asnumpy() != 0
-    rows, cols = g.any(axis=1).nonzero()[0], g.any(axis=0).nonzero()[0]
-    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+        y = linear_copy(nodes, shapes, windows[layer], x)
+        picked = [y[0, 0, i, j] for i, j in cells]
+    supports = []
+    for value in picked:  # one backward pass per cell, through the one graph
+        value.backward(retain_graph=True)
+        g = x.grad[0, 0].asnumpy() != 0
+        rows, cols = g.any(axis=1).nonzero()[0], g.any(axis=0).nonzero()[0]
+        supports.append((int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])))
+    return supports
