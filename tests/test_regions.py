@@ -183,6 +183,21 @@ def loop_roi_pool(X, boxes, pooled, scale):
     return Y
 
 
+def test_a_57_cell_box_in_7_bins_reads_a_58th_cell_as_mxnet_does():
+    # 57 / 7 = 8.142857.. is stored in float32 as 8.1428575 (too large by 4e-7); 7 times
+    # it is 57.0000029, which float32 rounds to 57.000004: its ceiling is 58, so the last
+    # bin ends one cell past the box. The exact rule, ceil(7 * 57 / 7), gives 57.
+    assert np.float32(57) / np.float32(7) * np.float32(7) > 57
+    assert adaptive_bins(57, 7)[1][-1] == 57
+    X = np.zeros((1, 1, 60, 3), np.float32)
+    X[0, 0, 57] = 1  # the row just below the box
+    box = np.array([[0, 0, 0, 2, 56]], np.float32)
+    want = nd.ROIPooling(nd.array(X), nd.array(box), pooled_size=(7, 1),
+                         spatial_scale=1.0).asnumpy()
+    assert want[0, 0, -1, 0] == 1
+    np.testing.assert_array_equal(roi_pool(X, box, (7, 1)), want)
+
+
 def test_roi_pool_equals_a_loop():
     X = inputs(np.float64)
     for scale, boxes in cases(np.float64)[:3]:
