@@ -508,13 +508,16 @@ def test_bad_arguments_are_refused(fn, kwargs, error, word):
 
 
 @pytest.mark.parametrize('kwargs, error, word', [
+    (dict(pooled_size=(2**23, 1)), ValueError, 'pooled_size'),  # 2**23 x 9 rows
+    (dict(pooled_size=(1, 2**23)), ValueError, 'pooled_size'),
     (dict(sample_ratio=1.5), TypeError, 'sample_ratio'),
     (dict(sample_ratio=2000), ValueError, 'sample_ratio'),
     (dict(aligned=1), TypeError, 'aligned'),
 ])
 def test_bad_roi_align_arguments_are_refused(kwargs, error, word):
+    kwargs = {'pooled_size': 2, **kwargs}
     with pytest.raises(error, match=word):
-        roi_align(inputs(np.float32), BOX, 2, **kwargs)
+        roi_align(inputs(np.float32), BOX, **kwargs)
 
 
 @pytest.mark.parametrize('fn', [roi_pool, roi_align])

@@ -39,6 +39,7 @@ from poolbook.checks import (
 
 COORD_LIMIT = 2**24  # the largest scaled coordinate: float32 still holds every integer
 SAMPLE_RATIO_LIMIT = 1024  # the most samples per bin and axis roi_align takes
+WEIGHT_CELLS = 2**26  # the most cells of a weight matrix (grid side x map side)
 
 
 # ------------------------------------------------------------------ the boxes
@@ -227,6 +228,17 @@ def weighted_sum(Wy, maps, Wx):
     return Y
 
 
+def check_weight_cells(pooled, map_hw):
+    """Refuse an output grid whose weight matrices (grid side x map side) would exceed
+    WEIGHT_CELLS cells."""
+    for p, n, axis in zip(pooled, map_hw, ('rows', 'columns')):
+        if p * n > WEIGHT_CELLS:
+            raise ValueError(f"pooled_size {tuple(pooled)} over a map of {n} {axis} "
+                             f"needs a weight matrix of {p * n:,} cells, more than the "
+                             f"{WEIGHT_CELLS:,} roi_align builds: use a smaller "
+                             f"pooled_size")
+
+
 def roi_align(X, rois, pooled_size, *, spatial_scale=1.0, sample_ratio=-1,
               aligned=False):
     """Average bilinear samples of each box of rois into a pooled_size grid (ROIAlign).
@@ -264,6 +276,7 @@ def roi_align(X, rois, pooled_size, *, spatial_scale=1.0, sample_ratio=-1,
         raise ValueError(f"sample_ratio must be at most {SAMPLE_RATIO_LIMIT} (or 0 or "
                          f"less for an adaptive grid), got {sample_ratio!r}")
     check_flag(aligned, 'aligned')
+    check_weight_cells((p_h, p_w), A.shape[2:])
     offset = work.type(0.5 if aligned else 0)
     x1, y1, x2, y2 = (corners.astype(work) * work.type(spatial_scale) - offset).T
     n_h, n_w = A.shape[2:]
