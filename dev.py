@@ -206,15 +206,31 @@ def bench(args):
     return status
 
 
+def pdf(args):
+    """The whole book as _build/pdf/book.pdf, printed offline by Chromium (tools/bookpdf.py)."""
+    from tools import bookpdf  # the repository root, this file's folder, is on sys.path
+
+    return bookpdf.main(args)
+
+
+def book(args):
+    """The PDF (skipped with a note on a machine without Chromium), then the HTML book,
+    which links the PDF and holds a copy of it (sphinx_ext/book_pdf.py)."""
+    print('dev.py: printing the book to _build/pdf/book.pdf (tools/bookpdf.py)', flush=True)
+    status = pdf(['--if-browser'])
+    if status:
+        return status
+    print('dev.py: building the HTML book into _build/html (jupyter-book build)', flush=True)
+    return build_book()
+
+
 COMMANDS = {
-    'book': lambda args: build_book() or COMMANDS['pdf'](['--if-browser']),
+    'book': book,
     'test': run_tests,
     'execute': execute,
     'sync': sync,
     'bench': bench,
-    # the whole book as _build/pdf/book.pdf, printed offline by Chromium (tests/bookpdf.py)
-    'pdf': lambda args: subprocess.run([sys.executable, str(ROOT / 'tests' / 'bookpdf.py'),
-                                        *args], cwd=ROOT).returncode,
+    'pdf': pdf,
 }
 
 

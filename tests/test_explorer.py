@@ -1,6 +1,7 @@
 """The explorer without a browser: the callback against MXNet and hand-computed cases,
 and the widget UI's wiring."""
 import inspect
+import pathlib
 
 import mxnet as mx
 import numpy as np
@@ -131,3 +132,21 @@ def test_explorer_displays_the_widget_with_a_note_for_static_pages():
     bundle = live._repr_mimebundle_()
     assert bundle['application/vnd.jupyter.widget-view+json']['model_id'] == live.box.model_id
     assert bundle['text/plain'] == explorer.NOTE and 'Binder' in bundle['text/html']
+    # In HTML, NOTE on screen, and on paper (no rocket button there) PRINT_NOTE.
+    assert f'<p class="poolbook-screen-only"><em>{explorer.NOTE}</em></p>' in bundle['text/html']
+    assert (f'<p class="poolbook-print-only" style="display: none"><em>{explorer.PRINT_NOTE}'
+            f'</em></p>') in bundle['text/html']
+    assert 'HTML book' in explorer.PRINT_NOTE and 'HTML book' not in explorer.NOTE
+
+
+def test_on_paper_the_print_note_replaces_the_screen_note(page):
+    """The book's print stylesheet shows PRINT_NOTE on paper and NOTE on screen only."""
+    css = (pathlib.Path(__file__).resolve().parents[1] / '_static' / 'print.css').read_text()
+    note = explorer.Explorer()._repr_mimebundle_()['text/html']
+    page.set_content(f'<!DOCTYPE html><html><head><style>{css}</style></head>'
+                     f'<body>{note}</body></html>')
+    shown = """() => Array.from(document.querySelectorAll('p'), p => p.checkVisibility())"""
+    page.emulate_media(media='screen')
+    assert page.evaluate(shown) == [True, False]
+    page.emulate_media(media='print')
+    assert page.evaluate(shown) == [False, True]

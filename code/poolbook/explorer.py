@@ -24,6 +24,10 @@ DEFAULTS = dict(k_h=3, k_w=3, stride=2, padding=1, mode='max', ceil_mode=False,
 NOTE = ('The live explorer needs a running Python kernel: open this chapter in Binder '
         '(the rocket button at the top of the page) or in JupyterLab, run the cell, and '
         'move the sliders.')
+# The note on paper, which has no rocket button (_static/print.css shows it instead).
+PRINT_NOTE = ('The live explorer needs a running Python kernel: open this chapter in Binder '
+              '(the rocket button at the top of its page in the HTML book) or in '
+              'JupyterLab, run the cell, and move the sliders.')
 
 
 class View(NamedTuple):
@@ -164,6 +168,10 @@ class Explorer:
         self.controls, self.box = build_ui(**values)
 
     def _repr_mimebundle_(self, **kwargs):
-        """The widget's view, with the note as its text and HTML alternatives."""
+        """The widget's view, with the note as its text and HTML alternatives (in HTML,
+        NOTE on screen and PRINT_NOTE on paper)."""
         bundle = self.box._repr_mimebundle_(**kwargs)
-        return {**bundle, 'text/plain': NOTE, 'text/html': f'<p><em>{NOTE}</em></p>'}
+        html = (f'<p class="poolbook-screen-only"><em>{NOTE}</em></p>'
+                f'<p class="poolbook-print-only" style="display: none"><em>{PRINT_NOTE}'
+                f'</em></p>')
+        return {**bundle, 'text/plain': NOTE, 'text/html': html}

@@ -59,6 +59,29 @@ def _fontsize(arrays, ax, largest=13):
     return min(largest, int(2 * 0.75 * _cell_points(ax) / widest) / 2)  # half points
 
 
+# Every figure reaches the page at PIXEL_RATIO times its pixels, shown at its own size,
+# so that it stays sharp when a reader zooms in or prints: the notebook's inline backend
+# stores a 'retina' PNG (twice the pixels, IPython's fixed ratio) with the size to show it
+# at in the output's metadata, which the HTML book follows; the animation's frames are
+# drawn the same way (animate_pooling, poolbook.player). The figures' own size and dpi,
+# and so everything tests measure in them, stay as they are.
+PIXEL_RATIO = 2
+
+
+def _display_sharp():
+    """In an IPython kernel, have the inline backend show figures as retina PNGs."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # no IPython, no kernel: nothing to set
+        return
+    if get_ipython() is not None:
+        from matplotlib_inline.config import InlineBackend
+        InlineBackend.instance().figure_formats = {'retina'}
+
+
+_display_sharp()
+
+
 def _figure(width, height, rows=1, columns=1, cell=CELL):
     """A white figure of `rows` x `columns` axes, each showing the region x in [0, width],
     y in [-height, 0] (in grid cells, y pointing up), at `cell` inches per grid cell."""
@@ -345,7 +368,9 @@ def animate_pooling(X, pool_size, mode='max', *, strides=1, padding=0):
                    done=step + 1, fontsize=fontsize)
 
     animation = FuncAnimation(fig, draw, frames=len(positions), interval=1200)
-    return HTML(offline_player(animation.to_jshtml(default_mode='loop')))
+    with plt.rc_context({'savefig.dpi': PIXEL_RATIO * fig.dpi}):  # sharp frames
+        html = animation.to_jshtml(default_mode='loop')
+    return HTML(offline_player(html, pixel_ratio=PIXEL_RATIO))
 
 
 def draw_maps(maps, columns=None):
