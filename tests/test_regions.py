@@ -32,7 +32,7 @@ from poolbook.regions import (
 from steps import within_steps
 
 N, C, H, W = 3, 4, 9, 11
-SCALES = [1.0, 0.5, 0.25, 0.0625, 0.7]  # 0.7 is not a float32: float32 maps only
+SCALES = [1.0, 0.5, 0.25, 0.0625, 0.7]  # 0.7 is not a float32
 POOLED = [(1, 1), (2, 3), (7, 7), (3, 1)]
 
 
@@ -67,11 +67,8 @@ def has_area(boxes):
 
 
 def cases(dtype, scales=SCALES):
-    """(scale, boxes) pairs: every scale for float32; scales float32 holds exactly for
-    float64 (MXNet keeps spatial_scale as a float32 even for float64 maps)."""
+    """(scale, boxes) pairs, the boxes in `dtype`."""
     rng = np.random.default_rng(1)
-    if dtype == np.float64:
-        scales = [s for s in scales if np.float32(s) == s]
     return [(s, sweep_boxes(s, rng).astype(dtype)) for s in scales]
 
 
@@ -100,6 +97,20 @@ def test_mxnet_documented_example():
     box = np.array([[0, 0, 0, 4, 4]], np.float32)
     assert roi_pool(X, box, (2, 2)).tolist() == [[[[14, 16], [26, 28]]]]
     assert roi_pool(X, box, (2, 2), spatial_scale=0.7).tolist() == [[[[7, 9], [19, 21]]]]
+
+
+def test_the_scale_is_a_float32_as_in_mxnet_even_for_float64_maps():
+    # 0.7 as a float32 is 0.699999988; a box whose corner is 2.5 / 0.7 scales to just
+    # under 2.5 with it (rounded to 2) and to 2.5 with the float64 0.7 (rounded to 3).
+    x = 2.5 / 0.7
+    assert x * 0.7 == 2.5 and x * float(np.float32(0.7)) < 2.5
+    X = np.arange(48.0).reshape(1, 1, 8, 6)  # X[r, c] = 6 r + c
+    box = np.array([[0, x, 0, 7, 7]])  # 7 * 0.7 = 4.9: cells 2..5 across, 0..5 down
+    want = nd.ROIPooling(nd.array(X, dtype='float64'), nd.array(box, dtype='float64'),
+                         pooled_size=(1, 4), spatial_scale=0.7).asnumpy()
+    got = roi_pool(X, box, (1, 4), spatial_scale=0.7)
+    np.testing.assert_array_equal(got, want)
+    assert got[0, 0, 0].tolist() == [32, 33, 34, 35]  # by hand: row 5, columns 2..5
 
 
 def test_roi_pool_bins_by_hand():

@@ -14,11 +14,12 @@ pyramid pooling (SPP-net), each pooling a region of any size into a fixed grid.
   them: a fixed-length vector for any input size.
 
 Boxes are rows [batch_index, x1, y1, x2, y2] in image coordinates; `spatial_scale` maps
-them onto the feature map. Coordinates are computed in float32 for float16 and float32
-maps and in float64 otherwise, as MXNet computes them in the map's dtype. Bad boxes (a
-batch index that is not an integer from 0 to N - 1, NaN or infinite coordinates,
-x2 < x1 or y2 < y1, coordinates beyond 2**24 cells once scaled) are refused with a
-ValueError naming the box. The work per box is bounded by the map and the output, not by
+them onto the feature map (rounded to float32 first: MXNet and ONNX store it so).
+Coordinates are computed in float32 for float16 and float32 maps and in float64
+otherwise, as MXNet computes them in the map's dtype. Bad boxes (a batch index that is
+not an integer from 0 to N - 1, NaN or infinite coordinates, x2 < x1 or y2 < y1,
+coordinates beyond 2**24 cells once scaled) are refused with a ValueError naming the
+box. The work per box is bounded by the map and the output, not by
 the box: samples more than a cell outside the map are never computed.
 """
 import math
@@ -80,13 +81,16 @@ def check_rois(rois, batch_size, spatial_scale):
 
 def check_roi_args(X, rois, pooled_size, spatial_scale):
     """Check X (N, C, H, W), the boxes and the output grid; return X as numpy, the
-    boxes, the batch indices, (p_h, p_w) and the dtype coordinates are computed in."""
+    boxes, the batch indices, (p_h, p_w), the dtype coordinates are computed in and
+    the scale in that dtype (rounded to float32 first, as MXNet and ONNX store it)."""
     check_input(X, ndims=(4,))
     p_h, p_w = as_pair(pooled_size, 'pooled_size', minimum=1)
     boxes = check_rois(rois, X.shape[0], spatial_scale)
     check_output_cells((len(boxes), X.shape[1], p_h, p_w), 'rois and pooled_size')
     work = sum_dtype(X.dtype)  # float32 for float16 and float32, else float64
-    return to_numpy(X), boxes[:, 1:], boxes[:, 0].astype(np.int64), (p_h, p_w), work
+    scale = work.type(np.float32(spatial_scale))
+    return (to_numpy(X), boxes[:, 1:], boxes[:, 0].astype(np.int64), (p_h, p_w), work,
+            scale)
 
 
 # ------------------------------------------------------------------ ROI pooling
@@ -135,16 +139,17 @@ def roi_pool(X, rois, pooled_size, *, spatial_scale=1.0):
     pooled_size : int or (int, int)
         The output grid (p_h, p_w) of every box.
     spatial_scale : float, default 1.0
-        Multiplies the coordinates onto X's grid (1/16 for a map at stride 16).
+        Multiplies the coordinates onto X's grid (1/16 for a map at stride 16); taken
+        as a float32, as MXNet and ONNX store it.
 
     Returns
     -------
     array of shape (R, C, p_h, p_w), X's kind and dtype
         The maximum of each bin; 0 for a bin outside the map. NaN propagates.
     """
-    A, corners, batch, (p_h, p_w), work = check_roi_args(X, rois, pooled_size,
-                                                        spatial_scale)
-    scaled = corners.astype(work) * work.type(spatial_scale)  # x1, y1, x2, y2
+    A, corners, batch, (p_h, p_w), work, scale = check_roi_args(X, rois, pooled_size,
+                                                               spatial_scale)
+    scaled = corners.astype(work) * scale  # x1, y1, x2, y2
     cells = round_half_away(scaled).astype(np.int64)
     Y = np.empty((len(cells), A.shape[1], p_h, p_w), A.dtype)
     for r, (x1, y1, x2, y2) in enumerate(cells):
@@ -253,7 +258,8 @@ def roi_align(X, rois, pooled_size, *, spatial_scale=1.0, sample_ratio=-1,
     pooled_size : int or (int, int)
         The output grid (p_h, p_w) of every box.
     spatial_scale : float, default 1.0
-        Multiplies the coordinates onto X's grid (1/16 for a map at stride 16).
+        Multiplies the coordinates onto X's grid (1/16 for a map at stride 16); taken
+        as a float32, as MXNet and ONNX store it.
     sample_ratio : int, default -1
         Samples per bin along each axis, at most 1024; 0 or less: adaptive,
         ceil(box side / pooled side) per axis.
@@ -268,8 +274,8 @@ def roi_align(X, rois, pooled_size, *, spatial_scale=1.0, sample_ratio=-1,
         counts as 0); X's float dtype, float64 for integers. A box of zero width or
         height with aligned=True and an adaptive grid has no samples: 0.
     """
-    A, corners, batch, (p_h, p_w), work = check_roi_args(X, rois, pooled_size,
-                                                        spatial_scale)
+    A, corners, batch, (p_h, p_w), work, scale = check_roi_args(X, rois, pooled_size,
+                                                               spatial_scale)
     if not is_int(sample_ratio):
         raise TypeError(f"sample_ratio must be an int, got {sample_ratio!r}")
     if sample_ratio > SAMPLE_RATIO_LIMIT:
@@ -278,7 +284,7 @@ def roi_align(X, rois, pooled_size, *, spatial_scale=1.0, sample_ratio=-1,
     check_flag(aligned, 'aligned')
     check_weight_cells((p_h, p_w), A.shape[2:])
     offset = work.type(0.5 if aligned else 0)
-    x1, y1, x2, y2 = (corners.astype(work) * work.type(spatial_scale) - offset).T
+    x1, y1, x2, y2 = (corners.astype(work) * scale - offset).T
     n_h, n_w = A.shape[2:]
     Y = np.zeros((len(corners), A.shape[1], p_h, p_w), work)
     for r in range(len(corners)):
