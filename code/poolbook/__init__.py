@@ -13,6 +13,7 @@ the function shipped here (see tests/test_notebooks.py for the check that keeps 
   `poolbook.networks`: pooling in real networks (chapter 6);
 * `blur_pool2d`, `max_blur_pool2d`: anti-aliased pooling (antialias.py); `poolbook.shift`
   and `poolbook.training`: chapter 7's shift measurements and its digit classifier;
+* `poolbook.frameworks`: MXNet, PyTorch and ONNX called like `pool2d`, compared (ch. 8);
 * `roi_pool`, `roi_align` and `poolbook.regions.pyramid_pool2d` (regions.py): pooling
   boxes of any size into a fixed grid, checked against MXNet and ONNX Runtime, and spatial
   pyramid pooling (chapter 9);
