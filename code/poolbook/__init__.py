@@ -18,6 +18,12 @@ the function shipped here (see tests/test_notebooks.py for the check that keeps 
 * `blur_pool2d`, `max_blur_pool2d`: anti-aliased pooling (antialias.py); `poolbook.shift`
   and `poolbook.training`: chapter 7's shift measurements and its digit classifier;
 * `poolbook.frameworks`: MXNet, PyTorch and ONNX called like `pool2d`, compared (ch. 8);
+* `roi_pool`, `roi_align` and `poolbook.regions.pyramid_pool2d` (regions.py): pooling
+  boxes of any size into a fixed grid, checked against MXNet and ONNX Runtime, and spatial
+  pyramid pooling (chapter 9);
+* `pool2d_with_indices`, `max_unpool2d` (unpool.py): max pooling that remembers where
+  each maximum came from and puts it back, as PyTorch does; `poolbook.receptive`: the
+  receptive fields of the traced networks, checked by autograd (chapter 10);
 * `poolbook.explorer`: chapter 2's widget explorer; `poolbook.figures`: every drawing in
   the book (`poolbook.player` makes its animation player work offline).
 
@@ -79,3 +85,9 @@ from poolbook.checks import check_output_cells  # noqa: E402
 from poolbook.loops import check_loop_args  # noqa: E402
 
 __all__ += ['compiled', 'check_loop_args', 'check_output_cells']
+
+# Pooling over regions, unpooling (chapters 9 and 10).
+from poolbook.regions import roi_align, roi_pool  # noqa: E402
+from poolbook.unpool import max_unpool2d, pool2d_with_indices  # noqa: E402
+
+__all__ += ['roi_pool', 'roi_align', 'pool2d_with_indices', 'max_unpool2d']

@@ -611,3 +611,95 @@ def draw_small_multiples(cases, columns=2):
         ax.text(0, -2.4 - max(rows, Y.shape[0]), f'output {Y.shape[0]} × {Y.shape[1]}',
                 ha='left', va='top', fontsize=10, color=COLORS['text'], gid='shape')
     return fig
+
+
+# ---------------------------------------------------------------- pooling regions (ch. 9, 10)
+
+from poolbook import regions  # noqa: E402  (drawn with the package's own geometry)
+
+
+def _show_map(ax, image, title):
+    """Show a 2-D map in grey, cell (r, c) covering [c, c + 1) x [r, r + 1)."""
+    ax.imshow(image, cmap='gray', extent=(0, image.shape[1], image.shape[0], 0),
+              interpolation='nearest', gid='map')
+    ax.set_title(title, fontsize=11)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _bin_patch(ax, x0, x1, y0, y1, k, gid):
+    """A translucent bin [x0, x1) x [y0, y1) in the k-th window colour, outlined."""
+    color = WINDOW_COLORS[k % len(WINDOW_COLORS)]
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=color, alpha=0.35,
+                           edgecolor=color, linewidth=1.5, gid=gid))
+
+
+def draw_roi_sampling(image, box, pooled_size, *, spatial_scale=1.0, sample_ratio=-1,
+                      margin=2):
+    """Draw one box over a map three ways: the cells ROI pooling's bins take, and the
+    bins and sample points of ROIAlign without and with aligned=True. `box` is
+    [x1, y1, x2, y2] in image coordinates; the map is shown cell by cell."""
+    image = to_numpy(image, 'image')
+    p_h, p_w = as_pair(pooled_size, 'pooled_size', 1)
+    f32 = np.dtype(np.float32)
+    x1, y1, x2, y2 = np.asarray(box, np.float32) * np.float32(spatial_scale)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), dpi=100, facecolor='white')
+    titles = ['ROI pooling (rounded to cells)', 'ROIAlign, aligned=False',
+              'ROIAlign, aligned=True']
+    for ax, title in zip(axes, titles):
+        _show_map(ax, image, title)
+        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, linestyle='--',
+                               linewidth=2, edgecolor='#ffd966', gid='box'))
+        ax.set_xlim(max(0, x1 - margin), min(image.shape[1], x2 + margin))
+        ax.set_ylim(min(image.shape[0], y2 + margin), max(0, y1 - margin))
+    c = regions.round_half_away(np.array([x1, y1, x2, y2])).astype(np.int64)
+    rows = regions.roi_pool_bins(c[1], c[3], p_h, image.shape[0], f32)
+    cols = regions.roi_pool_bins(c[0], c[2], p_w, image.shape[1], f32)
+    for i in range(p_h):
+        for j in range(p_w):
+            _bin_patch(axes[0], cols[0][j], cols[1][j], rows[0][i], rows[1][i],
+                       i * p_w + j, f'bin {i} {j}')
+    for ax, aligned in zip(axes[1:], (False, True)):
+        offset = np.float32(0.5 if aligned else 0)  # index coordinates; a cell's centre
+        axis = {}                                    # is drawn at index + 1/2
+        for name, lo, hi, out in (('y', y1, y2, p_h), ('x', x1, x2, p_w)):
+            start = lo - offset
+            size, grid = regions.align_grid(start, hi - offset, out, sample_ratio,
+                                            aligned, f32)
+            at = regions.sample_points(start, size, grid, np.arange(out * grid), f32)
+            axis[name] = (start + 0.5, size, grid, at + 0.5)
+        (y0, h, g_h, ys), (x0, w, g_w, xs) = axis['y'], axis['x']
+        for i in range(p_h):
+            for j in range(p_w):
+                _bin_patch(ax, x0 + j * w, x0 + (j + 1) * w, y0 + i * h, y0 + (i + 1) * h,
+                           i * p_w + j, f'bin {i} {j}')
+        grid_y, grid_x = np.meshgrid(ys, xs, indexing='ij')
+        ax.scatter(grid_x.ravel(), grid_y.ravel(), s=14, color='#cc0000', zorder=3,
+                   gid='samples')
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def draw_receptive_fields(image, fields, cell=None):
+    """Draw an image with one outlined rectangle per entry of `fields` (label: first
+    row, last row, first column, last column, inclusive), and optionally the centre of
+    the output cell they belong to, `cell` = (row, column) in input pixels."""
+    image = to_numpy(image, 'image')
+    fig, ax = plt.subplots(figsize=(8.4, 5.2), dpi=100, facecolor='white')
+    ax.imshow(image, cmap=None if image.ndim == 3 else 'gray', interpolation='nearest',
+              extent=(0, image.shape[1], image.shape[0], 0), gid='image')
+    for k, (label, (r0, r1, c0, c1)) in enumerate(fields.items()):
+        color = WINDOW_COLORS[k % len(WINDOW_COLORS)]
+        ax.add_patch(Rectangle((c0, r0), c1 - c0 + 1, r1 - r0 + 1, fill=False,
+                               linewidth=2.2, edgecolor=color, label=label,
+                               gid=f'field {label}'))
+    if cell is not None:
+        ax.plot(cell[1], cell[0], marker='+', markersize=14, color='white',
+                markeredgewidth=2.5, gid='cell')
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False, fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

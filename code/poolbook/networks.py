@@ -208,3 +208,19 @@ def resolution_profile(layers):
     last = [x for x in layers if len(x.shape_out) == 4][-1]
     points.append((max(d for d, _ in points) + 1, last.shape_out[2]))
     return [d for d, _ in points], [side for _, side in points]
+
+
+def vgg16():
+    """VGG-16 from Gluon's model zoo (configuration D of Simonyan and Zisserman) with its
+    input shape, as book_networks gives the others: for published receptive fields."""
+    return vision.vgg16(), (1, 3, 224, 224)
+
+
+def graph(net, input_shape):
+    """net's graph nodes in order, each after its inputs (MXNet's JSON), and each node's
+    output shape for an input of `input_shape`."""
+    symbol = net(mx.sym.var('data'))
+    shapes = graph_shapes(symbol, input_shape)
+    nodes = json.loads(symbol.tojson())['nodes']
+    name = lambda node: node['name'] + ('' if node['op'] == 'null' else '_output')
+    return nodes, [shapes.get(name(node)) for node in nodes]
