@@ -387,8 +387,9 @@ def loop_roi_align(X, boxes, pooled, scale, ratio, aligned):
                 total = 0 * X[0, :, 0, 0]
                 for a in range(g_h):
                     for c in range(g_w):
-                        total = total + bilinear(X[int(b)], y1 + i * h / p_h + (a + .5) * h / p_h / g_h,
-                                                 x1 + j * w / p_w + (c + .5) * w / p_w / g_w)
+                        y = y1 + i * h / p_h + (a + .5) * h / p_h / g_h
+                        x = x1 + j * w / p_w + (c + .5) * w / p_w / g_w
+                        total = total + bilinear(X[int(b)], y, x)
                 Y[r, :, i, j] = total / max(g_h * g_w, 1)
     return Y
 

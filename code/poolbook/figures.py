@@ -668,7 +668,7 @@ def draw_roi_sampling(image, box, pooled_size, *, spatial_scale=1.0, sample_rati
                                             aligned, f32)
             at = regions.sample_points(start, size, grid, np.arange(out * grid), f32)
             axis[name] = (start + 0.5, size, grid, at + 0.5)
-        (y0, h, g_h, ys), (x0, w, g_w, xs) = axis['y'], axis['x']
+        (y0, h, _, ys), (x0, w, _, xs) = axis['y'], axis['x']
         for i in range(p_h):
             for j in range(p_w):
                 _bin_patch(ax, x0 + j * w, x0 + (j + 1) * w, y0 + i * h, y0 + (i + 1) * h,

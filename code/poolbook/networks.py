@@ -211,14 +211,35 @@ def resolution_profile(layers):
 
 
 def vgg16():
-    """VGG-16 from Gluon's model zoo (configuration D of Simonyan and Zisserman) with its
-    input shape, as book_networks gives the others: for published receptive fields."""
+    """VGG-16 from Gluon's model zoo (configuration D of Simonyan and Zisserman).
+
+    The network whose receptive fields are published (chapter 10); book_networks gives
+    the others the same way.
+
+    Returns
+    -------
+    (gluon.nn.HybridBlock, tuple of int)
+        The uninitialized network and its input shape, (1, 3, 224, 224).
+    """
     return vision.vgg16(), (1, 3, 224, 224)
 
 
 def graph(net, input_shape):
-    """net's graph nodes in order, each after its inputs (MXNet's JSON), and each node's
-    output shape for an input of `input_shape`."""
+    """The nodes of `net`'s graph in order, each after its inputs, with their shapes.
+
+    Parameters
+    ----------
+    net : gluon.nn.HybridBlock
+        The network, called on a symbol to trace it.
+    input_shape : tuple of int
+        The shape of the input the shapes are inferred for.
+
+    Returns
+    -------
+    (list of dict, list of tuple or None)
+        The nodes as MXNet's JSON holds them (inputs and parameters too), and each
+        node's output shape (None where MXNet's shape inference gives it none).
+    """
     symbol = net(mx.sym.var('data'))
     shapes = graph_shapes(symbol, input_shape)
     nodes = json.loads(symbol.tojson())['nodes']
