@@ -113,8 +113,8 @@ def max_unpool2d(Y, indices, output_size):
     -------
     array of shape (..., H, W), Y's kind and dtype
         Zeros, except at the cells indices name. Where several values name one cell the
-        last in row-major order wins (what PyTorch's CPU kernel does in our runs; PyTorch
-        leaves that case undefined).
+        last in row-major order wins (PyTorch leaves that case undefined; its CPU
+        kernel did the same in our runs).
     """
     B, I, (n_h, n_w) = check_indices(Y, indices, output_size)
     m = int(np.prod(B.shape[:-2], dtype=np.int64))
