@@ -681,6 +681,26 @@ def draw_roi_sampling(image, box, pooled_size, *, spatial_scale=1.0, sample_rati
     return fig
 
 
+def plot_tracking(xs, truth, curves, xlabel, ylabel):
+    """Plot one line with markers per entry of `curves` (name: values at the points xs)
+    and `truth` (label: values) as a dashed black line on top of them, so that it stays
+    visible where a curve equals it."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100, facecolor='white')
+    for (name, values), marker in zip(curves.items(), 'osD^v<>'):
+        ax.plot(xs, values, marker=marker, linewidth=2, label=name, gid=f'line {name}')
+    (label, values), = truth.items()
+    ax.plot(xs, values, linestyle='--', color='black', linewidth=1.5, zorder=5,
+            label=label, gid=f'line {label}')
+    ax.set_xticks(list(xs))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.4)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def draw_receptive_fields(image, fields, cell=None):
     """Draw an image with one outlined rectangle per entry of `fields` (label: first
     row, last row, first column, last column, inclusive), and optionally the centre of
