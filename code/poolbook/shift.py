@@ -4,13 +4,22 @@
   right, i.e. the picture moved up and left: Z[i, j] = X[i + d_h, j + d_w];
 * `shift_change(pool, X, d_h, d_w, shape, strides)`: how much `pool`'s output changes
   when its input moves, after moving the output back by the whole output cells the shift
-  spans, away from the border;
+  spans, away from the border. It cannot rank layers: a layer that blurs more changes
+  less, and one whose output is constant does not change at all;
+* `shift_aliasing(pool, X)`: the fair measurement. A one-pixel shift of the input should
+  move the output of a stride-2 layer by half a cell. `half_cell_shift` makes that ideal
+  move (band-limited interpolation), `split_shift` splits the real output into the part
+  that moved like that and the rest, the aliasing. `detail` measures a map's detail (the
+  differences between neighbouring cells); `aliasing` is the detail of the rest relative
+  to the detail that moved, and `detail_kept` that detail relative to what an ideal
+  low-pass layer (`ideal_downsample`) keeps. The image is taken as periodic
+  (`periodic_output`), so that every Fourier shift is exact;
 * `consistency(a, b)`: Zhang's consistency, the fraction of two label lists that agree.
 """
 import numpy as np
 
 from poolbook.arrays import like_input, to_numpy
-from poolbook.checks import as_pair
+from poolbook.checks import as_pair, check_input, is_int
 
 
 def shift(X, d_h, d_w, shape):
@@ -57,6 +66,118 @@ def shift_change(pool, X, d_h, d_w, shape, strides, border=1):
         raise ValueError("pool of X's unshifted crop is all zeros (away from the border): "
                          "the relative change is undefined")
     return relative_change(Y, Z)
+
+
+def periodic_output(pool, X, margin=8):
+    """pool(X) for the map X (H, W) taken as periodic, its right edge continuing on its
+    left and its bottom on its top: pool of X wrapped by `margin` cells on every side,
+    cropped to one period. For a layer at stride 2 whose output cell (i, j) sits at input
+    cell (2i, 2j) and reads fewer than `margin` cells around it."""
+    A = to_numpy(X)
+    check_input(A, ndims=(2,))
+    if not is_int(margin) or margin < 0 or margin % 2:
+        raise ValueError(f"margin must be an even integer >= 0, got {margin!r}")
+    h, w = A.shape
+    if h % 2 or w % 2 or margin > min(h, w):
+        raise ValueError(f"X must have even sides of at least margin={margin} cells, so "
+                         f"that one period of the output is half of it, got shape {A.shape}")
+    Y = to_numpy(pool(np.pad(A, margin, mode='wrap')), 'pool(X)')
+    if Y.shape != ((h + 2 * margin) // 2, (w + 2 * margin) // 2):
+        raise ValueError(f"pool must halve each side of its input (stride 2): it made "
+                         f"{(h + 2 * margin, w + 2 * margin)} into {Y.shape}")
+    m = margin // 2
+    return Y[m:m + h // 2, m:m + w // 2]
+
+
+def half_cell_shift(Y):
+    """Y moved half a cell left, Z[..., j] = Y(j + 1/2): each row of Y taken as periodic
+    and read between its cells through its Fourier series (band-limited interpolation),
+    without the Nyquist term of an even row (the cosine that alternates from cell to
+    cell, whose half-cell move cannot be told)."""
+    A = np.asarray(Y, dtype=np.float64)
+    width = A.shape[-1]
+    F = np.fft.rfft(A, axis=-1)
+    F = F * np.exp(1j * np.pi * np.arange(F.shape[-1]) / width)  # e^(2 pi i k (1/2) / width)
+    if width % 2 == 0:
+        F[..., -1] = 0
+    return np.fft.irfft(F, n=width, axis=-1)
+
+
+def without_nyquist(Y):
+    """Y without the Nyquist term of its rows, the cosine that alternates from cell to
+    cell (an odd width has none)."""
+    A = np.asarray(Y, dtype=np.float64)
+    width = A.shape[-1]
+    if width % 2:
+        return A.copy()
+    F = np.fft.rfft(A, axis=-1)
+    F[..., -1] = 0
+    return np.fft.irfft(F, n=width, axis=-1)
+
+
+def split_shift(Y0, Y1):
+    """Split Y1, a layer's output for its input moved one pixel left, given Y0, its
+    output for the unmoved input, into S, the part that moved as an ideal layer's would
+    (half a cell left), and A, the aliasing: S + A is Y1 (without its Nyquist term)."""
+    Y0, Y1 = to_numpy(Y0, 'Y0'), to_numpy(Y1, 'Y1')
+    if Y0.shape != Y1.shape:
+        raise ValueError(f"Y0 and Y1 must have the same shape, got {Y0.shape} and "
+                         f"{Y1.shape}")
+    R = half_cell_shift(Y0)  # what an ideal layer would give for the moved input
+    Y1 = without_nyquist(Y1)  # the one term in which aliasing and detail look alike
+    return (Y1 + R) / 2, (Y1 - R) / 2
+
+
+def detail(M):
+    """How much detail the map M (H, W) holds: the size of the differences between
+    neighbouring cells, sqrt(sum of (M[i, j + 1] - M[i, j])**2 + (M[i + 1, j] - M[i, j])**2),
+    M taken as periodic. A constant map holds none."""
+    M = to_numpy(M, 'M').astype(np.float64)
+    check_input(M, ndims=(2,), name='M')
+    across, down = np.roll(M, -1, axis=1) - M, np.roll(M, -1, axis=0) - M
+    return float(np.sqrt((across ** 2).sum() + (down ** 2).sum()))
+
+
+def aliasing(S, A):
+    """The detail of the aliasing A relative to the detail of S, the part of the output
+    that moved as it should: detail(A) / detail(S)."""
+    reference = detail(S)
+    S, A = np.asarray(S), np.asarray(A)
+    rounding = 1e-12 * np.sqrt(S.size) * max(np.abs(S).max(), np.abs(A).max())
+    if not reference > rounding:  # no detail beyond the rounding of the Fourier series
+        raise ValueError("the output keeps no detail (the part that moved with the input "
+                         "is constant): there is nothing to measure the aliasing against")
+    return detail(A) / reference
+
+
+def ideal_downsample(X):
+    """The map X (H, W), taken as periodic, without any frequency at or above half its
+    Nyquist frequency along either axis, then every second row and column: what an ideal
+    low-pass layer at stride 2 keeps."""
+    A = to_numpy(X).astype(np.float64)
+    h, w = A.shape
+    k_h, k_w = np.fft.fftfreq(h) * h, np.fft.fftfreq(w) * w  # integer frequencies
+    keep = (4 * np.abs(k_h) < h)[:, None] & (4 * np.abs(k_w) < w)[None, :]
+    return np.fft.ifft2(np.fft.fft2(A) * keep).real[::2, ::2]
+
+
+def detail_kept(S, X):
+    """The detail of S relative to the detail an ideal low-pass layer keeps of X:
+    detail(S) / detail(ideal_downsample(X))."""
+    reference = detail(ideal_downsample(X))
+    if not reference > 0:
+        raise ValueError("X has no detail below half its Nyquist frequency to compare with")
+    return detail(S) / reference
+
+
+def shift_aliasing(pool, X, margin=8):
+    """How much a stride-2 layer aliases when its input X (H, W, taken as periodic)
+    moves one pixel left: the aliasing and the detail kept, from split_shift of the
+    layer's outputs for X and for X moved."""
+    Y0 = periodic_output(pool, X, margin)
+    Y1 = periodic_output(pool, np.roll(to_numpy(X), -1, axis=1), margin)
+    S, A = split_shift(Y0, Y1)
+    return aliasing(S, A), detail_kept(S, X)
 
 
 def consistency(a, b):
