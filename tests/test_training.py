@@ -1,17 +1,18 @@
-"""The small digit classifier of chapter 7 (poolbook.training): data placement, the four
-downsampling layers, seeded deterministic training. Kept tiny: one short training run.
+"""Chapter 7's digit classifier in Gluon and its data (poolbook.training): placing digits,
+the downsampling layers and heads, the moved positions, and the comparison of seeds.
 
 Expected values: the blur layer against poolbook.blur_pool2d (itself tested against
-MXNet), shapes worked out by hand, and sklearn's own digits.
+MXNet), shapes worked out by hand, sklearn's own digits, and means and standard errors
+computed by hand in the comments.
 """
 import numpy as np
 import pytest
 from mxnet import nd
 
 from poolbook.antialias import blur_pool2d
-from poolbook.training import (CANVAS, DOWNSAMPLINGS, BlurPool2D, digits, downsampling,
-                               make_net, moved_corners, place, predict,
-                               train)
+from poolbook.tinynet import init_params
+from poolbook.training import (CANVAS, CHANNELS, DOWNSAMPLINGS, BlurPool2D, compare, digits,
+                               downsampling, gluon_net, make_net, moved_corners, place)
 
 
 def test_digits_are_sklearns_scaled_to_one():
@@ -44,32 +45,54 @@ def test_every_downsampling_halves_the_canvas(kind):
     assert layer(nd.ones((1, 4, 16, 16), dtype='float64')).shape == (1, 4, 8, 8)
 
 
-def test_unknown_downsampling_is_refused():
+@pytest.mark.parametrize('head, layers', [('dense', 5), ('global', 6)])
+def test_both_heads_give_ten_scores(head, layers):
+    net = make_net('max', head)
+    assert len(net) == layers  # conv, down, conv, down, [global pooling,] dense
+    net.initialize()
+    net.cast('float64')
+    assert net(nd.zeros((3, 1, 16, 16), dtype='float64')).shape == (3, 10)
+    # The dense layer sees 12 x 4 x 4 cells, or one mean per channel.
+    dense = net[-1].weight.shape
+    assert dense == ((10, CHANNELS[1] * 16) if head == 'dense' else (10, CHANNELS[1]))
+
+
+def test_unknown_downsampling_or_head_is_refused():
     with pytest.raises(ValueError, match='kind'):
         downsampling('min', 4)
+    with pytest.raises(ValueError, match='head'):
+        make_net('max', 'flat')
 
 
-def test_training_is_deterministic_and_learns():
-    images, labels = digits()
-    images, labels = images[:200], labels[:200]
-    runs = []
-    for _ in range(2):
-        net = make_net('max-blur')
-        losses = train(net, images, labels, epochs=3, seed=1)
-        runs.append((losses, predict(net, place(images, [4] * 200, [4] * 200))))
-    assert runs[0][0] == runs[1][0]  # the same losses, bit for bit
-    assert np.array_equal(runs[0][1], runs[1][1])
-    assert runs[0][0][-1] < runs[0][0][0]  # the loss falls
+def test_gluon_net_refuses_parameters_of_another_network():
+    with pytest.raises(ValueError, match='theta has'):
+        gluon_net('max', init_params('avg', 'global'), 'dense')
 
 
-def test_moved_corners_move_by_d_along_one_axis_and_stay_on_the_canvas():
-    for d in range(0, 9):
-        first, second = moved_corners(500, d, seed=d)
-        steps = second - first
-        assert set(map(tuple, steps)) <= {(d, 0), (0, d)}
-        if d:
-            assert {(d, 0), (0, d)} <= set(map(tuple, steps))  # both directions occur
-        assert first.min() >= 0 and second.max() <= CANVAS - 8
+def test_moved_corners_share_their_start_and_move_by_d_along_one_axis():
+    first, moved = moved_corners(500, [1, 2, 3, 4], seed=0)
+    assert first.shape == (500, 2)
+    assert first.min() == 0 and first.max() == CANVAS - 8 - 4  # room for the largest d
+    steps = {d: moved[d] - first for d in moved}
+    for d, step in steps.items():
+        assert set(map(tuple, step)) == {(d, 0), (0, d)}  # down or right, both occur
+        assert moved[d].max() <= CANVAS - 8
+    # Each digit moves along the same axis for every d: the positions differ by d alone.
+    assert np.array_equal(steps[4], 4 * steps[1])
+
+
+def test_moved_corners_keep_their_margin_on_a_larger_canvas():
+    first, moved = moved_corners(400, [1, 4], seed=1, canvas=32, margin=8)
+    assert first.min() == 8 and first.max() == 32 - 8 - 8 - 4  # from 8 to 12
+    assert moved[4].max() == 16 and moved[4].max() + 8 <= 32 - 8
+
+
+@pytest.mark.parametrize('distances, error', [([9], ValueError), ([1, -1], ValueError),
+                                              ([1.0], TypeError), ([], ValueError)])
+def test_moved_corners_refuses_a_move_off_the_canvas(distances, error):
+    with pytest.raises(error) as info:
+        moved_corners(3, distances, 0)
+    assert 'distance' in str(info.value)
 
 
 @pytest.mark.parametrize('rows, cols, error, words', [
@@ -93,9 +116,14 @@ def test_place_accepts_the_last_corner_that_fits():
     assert X[0, 0, 8:, 8:].sum() == 64 and X.sum() == 64
 
 
-@pytest.mark.parametrize('d, error', [(9, ValueError), (-1, ValueError),
-                                      (1.0, TypeError)])
-def test_moved_corners_refuses_a_move_off_the_canvas(d, error):
-    with pytest.raises(error) as info:
-        moved_corners(3, d, 0)
-    assert str(info.value).startswith('d must be')
+def test_compare_by_hand():
+    # a: mean 3, sample variance 1; b: mean 1, variance 1. Standard error of the
+    # difference sqrt(1/3 + 1/3) = 0.816; the difference 2 is more than 2 x 0.816.
+    assert compare([2, 3, 4], [0, 1, 2]) == 'above'
+    assert compare([0, 1, 2], [2, 3, 4]) == 'below'
+    # Difference 1 < 2 x 0.816: within the spread.
+    assert compare([1, 2, 3], [0, 1, 2]) == 'level'
+    # No spread at all: any difference decides, none is level.
+    assert compare([1, 1], [0.5, 0.5]) == 'above' and compare([1, 1], [1, 1]) == 'level'
+    with pytest.raises(ValueError, match='at least two'):
+        compare([1], [1, 2])

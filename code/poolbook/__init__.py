@@ -12,7 +12,8 @@ the function shipped here (see tests/test_notebooks.py for the check that keeps 
 * `global_pool2d`, `adaptive_pool2d` (adaptive.py), `pool2d_backward` (backward.py) and
   `poolbook.networks`: pooling in real networks (chapter 6);
 * `blur_pool2d`, `max_blur_pool2d`: anti-aliased pooling (antialias.py); `poolbook.shift`
-  and `poolbook.training`: chapter 7's shift measurements and its digit classifier;
+  and `poolbook.training`: chapter 7's shift measurements and its digit classifier, which
+  `poolbook.tinynet` trains with the same bits on every CPU;
 * `poolbook.explorer`: chapter 2's widget explorer; `poolbook.figures`: every drawing in
   the book (`poolbook.player` makes its animation player work offline).
 

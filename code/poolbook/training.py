@@ -1,10 +1,13 @@
-"""A small convolutional network on scikit-learn's bundled 8x8 digits, placed at random
-positions on a larger canvas, in four variants that differ only in how they downsample.
+"""Chapter 7's digit classifier in MXNet Gluon, and its data: scikit-learn's 8 x 8 digits
+placed at chosen positions on a 16 x 16 canvas.
 
-Everything is seeded and runs in float64, so that training gives the same network on any
-x86-64 CPU: MXNet computes float64 with its own kernels, not with oneDNN (whose float32
-kernels differ per CPU), and the initial weights and the order of the examples come from
-numpy's seeded generator, not from MXNet's.
+`make_net(kind, head)` is the network: two 3 x 3 convolutions with ReLU, each followed by
+a layer that halves the resolution (`downsampling`: max or average pooling, max-blur
+pooling, or a strided convolution), then a dense layer on every cell of the last maps, or
+global average pooling and a dense layer. It is trained by poolbook.tinynet, which
+computes the same network with loops that give the same bits on every CPU;
+`gluon_net` and `gluon_loss_and_gradient` put the engine's parameters into this network
+and take its loss and gradient, so that a test and the chapter can compare the two.
 """
 import numpy as np
 from mxnet import autograd, gluon, nd
@@ -13,9 +16,7 @@ from sklearn.datasets import load_digits
 
 from poolbook.antialias import binomial_filter
 from poolbook.checks import check_corners, is_int
-
-CANVAS = 16  # the canvas is 16 x 16 pixels; a digit (8 x 8) fits at 9 x 9 positions
-DOWNSAMPLINGS = ('max', 'avg', 'max-blur', 'strided conv')
+from poolbook.tinynet import CANVAS, CHANNELS, DOWNSAMPLINGS, check_head, kind_code, unpack
 
 
 def digits():
@@ -34,6 +35,29 @@ def place(images, rows, cols, canvas=CANVAS):
     for k in range(n):
         out[k, 0, rows[k]:rows[k] + h, cols[k]:cols[k] + w] = images[k]
     return out
+
+
+def moved_corners(n, distances, seed, canvas=CANVAS, margin=0):
+    """n random top-left corners (row, col) for a digit on a canvas x canvas picture,
+    the same for every distance d, and for each d the corners moved d pixels down or right
+    (which, drawn once per digit). The corners keep `margin` pixels from the border, with
+    room for the largest move. Returns (corners, {d: moved corners})."""
+    distances = list(distances)
+    if not distances:
+        raise ValueError("distances must hold at least one distance")
+    for d in distances:
+        if not is_int(d):
+            raise TypeError(f"each distance must be an integer, got {d!r}")
+    room = canvas - 8 - 2 * margin  # the corners' range, from margin to canvas - 8 - margin
+    if min(distances) < 0 or max(distances) > room:
+        raise ValueError(f"each distance must be from 0 to {room}, so that a moved digit "
+                         f"still fits on the {canvas} x {canvas} canvas {margin} pixels "
+                         f"from its border, got {distances}")
+    rng = np.random.RandomState(seed)
+    first = margin + rng.randint(0, room - max(distances) + 1, size=(n, 2))
+    down = rng.rand(n) < 0.5
+    step = np.stack([down, ~down], axis=1).astype(first.dtype)  # (1, 0) or (0, 1)
+    return first, {d: first + d * step for d in distances}
 
 
 class BlurPool2D(nn.Block):
@@ -74,79 +98,60 @@ def downsampling(kind, channels):
     raise ValueError(f"kind must be one of {DOWNSAMPLINGS}, got {kind!r}")
 
 
-def make_net(kind):
-    """Conv 3x3 (8), ReLU, downsample, conv 3x3 (16), ReLU, downsample, dense (10)."""
+def make_net(kind, head='dense'):
+    """Conv 3x3, ReLU, downsample, conv 3x3, ReLU, downsample, then a dense layer on
+    every cell ('dense') or on the mean of each map ('global')."""
+    check_head(head)
+    c1, c2 = CHANNELS  # 5 and 10 channels
     net = nn.Sequential()
-    net.add(nn.Conv2D(8, kernel_size=3, padding=1, activation='relu'),
-            downsampling(kind, 8),
-            nn.Conv2D(16, kernel_size=3, padding=1, activation='relu'),
-            downsampling(kind, 16),
-            nn.Dense(10))
+    net.add(nn.Conv2D(c1, kernel_size=3, padding=1, activation='relu'),
+            downsampling(kind, c1),
+            nn.Conv2D(c2, kernel_size=3, padding=1, activation='relu'),
+            downsampling(kind, c2))
+    if head == 'global':
+        net.add(nn.GlobalAvgPool2D())
+    net.add(nn.Dense(10))
     return net
 
 
-def initialize(net, X, seed):
-    """Create net's float64 parameters for inputs like X and fill them from numpy's seeded
-    generator: weights uniform in +-sqrt(6 / (fan_in + fan_out)), biases zero."""
+def gluon_net(kind, theta, head='dense'):
+    """make_net(kind, head) in float64, holding the engine's parameters theta."""
+    kind_code(kind)
+    params = unpack(theta, kind, head)
+    net = make_net(kind, head)
     net.initialize()
     net.cast('float64')
-    net(nd.array(X[:1], dtype='float64'))  # deferred initialization learns the shapes
-    rng = np.random.RandomState(seed)
-    for name, param in net.collect_params().items():
-        shape = param.shape
-        if name.endswith('bias'):
-            param.set_data(nd.zeros(shape, dtype='float64'))
-            continue
-        fan_in = int(np.prod(shape[1:]))
-        fan_out = shape[0] * int(np.prod(shape[2:]))
-        bound = np.sqrt(6.0 / (fan_in + fan_out))
-        param.set_data(nd.array(rng.uniform(-bound, bound, shape), dtype='float64'))
+    net(nd.zeros((1, 1, CANVAS, CANVAS), dtype='float64'))  # the shapes become known
+    for (name, array), param in zip(params.items(), net.collect_params().values()):
+        if param.shape != array.shape:  # the two agree on the order of the parameters
+            raise RuntimeError(f"{name}: the engine's shape {array.shape} is not the "
+                               f"Gluon parameter {param.name}'s {param.shape}")
+        param.set_data(nd.array(array, dtype='float64'))
+    return net
 
 
-def train(net, images, labels, *, epochs=10, batch_size=32, learning_rate=0.005, seed=0):
-    """Train net with Adam and the cross-entropy loss on the 8 x 8 `images`, each epoch
-    placing every image at a new random position on the canvas (seeded), visiting them in
-    a seeded order; return the mean loss of each epoch."""
-    rng = np.random.RandomState(seed)
-    places = rng.randint(0, CANVAS - 7, size=(epochs, len(images), 2))
-    initialize(net, place(images[:1], [0], [0]), seed)
-    trainer = gluon.Trainer(net.collect_params(), 'adam', {'learning_rate': learning_rate})
+def gluon_loss_and_gradient(net, X, labels):
+    """The mean cross-entropy loss of the Gluon network on the batch X (N, 1, 16, 16) and
+    its gradient with respect to each parameter, in the order of the parameters."""
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
-    losses = []
-    for epoch in range(epochs):
-        X = place(images, places[epoch, :, 0], places[epoch, :, 1])
-        order, total = rng.permutation(len(X)), 0.0
-        for start in range(0, len(X), batch_size):
-            batch = order[start:start + batch_size]
-            data = nd.array(X[batch], dtype='float64')
-            label = nd.array(labels[batch], dtype='float64')
-            with autograd.record():
-                value = loss(net(data), label)
-            value.backward()
-            trainer.step(len(batch))
-            total += value.sum().asscalar()
-        losses.append(total / len(X))
-    return losses
+    with autograd.record():
+        value = loss(net(nd.array(X, dtype='float64')),
+                     nd.array(labels, dtype='float64')).mean()
+    value.backward()
+    return value.asscalar(), [p.grad().asnumpy() for p in net.collect_params().values()]
 
 
-def predict(net, X, batch_size=500):
-    """The class net predicts for each image of X (N, 1, H, W), as a numpy array."""
-    labels = []
-    for start in range(0, len(X), batch_size):
-        scores = net(nd.array(X[start:start + batch_size], dtype='float64'))
-        labels.append(scores.asnumpy().argmax(axis=1))
-    return np.concatenate(labels)
-
-
-def moved_corners(n, d, seed):
-    """n random top-left corners (row, col) for a digit on the canvas, and the same
-    corners moved d pixels down or right (which, at random per digit); two (n, 2) arrays."""
-    if not is_int(d):
-        raise TypeError(f"d must be an integer, got {d!r}")
-    if not 0 <= d <= CANVAS - 8:
-        raise ValueError(f"d must be an integer from 0 to {CANVAS - 8}, so that a moved "
-                         f"digit still fits on the {CANVAS} x {CANVAS} canvas, got {d!r}")
-    rng = np.random.RandomState(seed)
-    first = rng.randint(0, CANVAS - 8 - d + 1, size=(n, 2))
-    step = np.where(rng.rand(n, 1) < 0.5, [[d, 0]], [[0, d]])
-    return first, first + step
+def compare(a, b):
+    """'above', 'below' or 'level': whether the mean of the values a (one per seed) lies
+    more than two standard errors above or below the mean of the values b, or within."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2:
+        raise ValueError(f"a and b must each hold at least two values (one per seed), "
+                         f"got shapes {a.shape} and {b.shape}")
+    difference = a.mean() - b.mean()
+    error = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    if difference > 2 * error:
+        return 'above'
+    if difference < -2 * error:
+        return 'below'
+    return 'level'
