@@ -262,10 +262,11 @@ LANES = 128  # lane_dot's running sums
 
 @njit(cache=True)
 def fold(lanes):
-    """The sum of lanes (a multiple of eight numbers) in one fixed order: eight running
-    sums, number n going to sum n % 8, then the eight sums pairwise."""
+    """The sum of lanes in one fixed order: eight running sums, number n going to sum
+    n % 8, then the eight sums pairwise."""
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-    blocks = lanes.reshape((lanes.size // 8, 8))
+    full = lanes.size // 8 * 8
+    blocks = lanes[:full].reshape((full // 8, 8))
     for r in range(blocks.shape[0]):
         a = blocks[r]
         s0 += a[0]
@@ -276,6 +277,21 @@ def fold(lanes):
         s5 += a[5]
         s6 += a[6]
         s7 += a[7]
+    rest = lanes[full:]  # at most seven numbers, to the sums 0, 1, ... in turn
+    if rest.size > 0:
+        s0 += rest[0]
+    if rest.size > 1:
+        s1 += rest[1]
+    if rest.size > 2:
+        s2 += rest[2]
+    if rest.size > 3:
+        s3 += rest[3]
+    if rest.size > 4:
+        s4 += rest[4]
+    if rest.size > 5:
+        s5 += rest[5]
+    if rest.size > 6:
+        s6 += rest[6]
     return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 
 
@@ -305,6 +321,67 @@ def weight_gradients(dy, cols, dw, dbias):
         dbias[o] = lane_dot(dy[o], ones, lanes)
         for q in range(cols.shape[0]):
             dw[o, q] = lane_dot(dy[o], cols[q], lanes)
+
+
+# The 3 x 3 convolutions at stride 1, computed directly from the padded input. With the
+# batch innermost, one row of a map (its columns, each with the whole batch) is one run of
+# memory, and the three cells of a window row are that run read at three offsets: the
+# loops across a run are across independent numbers, which the compiler vectorizes.
+
+@njit(cache=True)
+def conv3x3(xp, w, bias, y, relu):
+    """y[o, i, j, b] = bias[o] plus w[o, c, a, e] * xp[c, i + a, j + e, b] added over
+    (c, a, e) in that order (xp is the input with its padding); then, with relu, negative
+    results become 0."""
+    n_out, n_in = w.shape[0], w.shape[1]
+    _, h_out, w_out, batch = y.shape
+    run = w_out * batch
+    for o in range(n_out):
+        for i in range(h_out):
+            acc = y[o, i].reshape(-1)
+            start = bias[o]
+            for n in range(run):
+                acc[n] = start
+            for c in range(n_in):
+                for a in range(3):
+                    row = xp[c, i + a].reshape(-1)
+                    w0, w1, w2 = w[o, c, a, 0], w[o, c, a, 1], w[o, c, a, 2]
+                    r1, r2 = row[batch:], row[2 * batch:]
+                    for n in range(run):
+                        acc[n] = ((acc[n] + w0 * row[n]) + w1 * r1[n]) + w2 * r2[n]
+            if relu:
+                for n in range(run):
+                    acc[n] = acc[n] if acc[n] > 0.0 else 0.0
+
+
+@njit(cache=True)
+def conv3x3_weight_gradient(xp, dy, dw, dbias):
+    """dw[o, c, a, e] = the sum over (i, j, b) of dy[o, i, j, b] * xp[c, i + a, j + e, b],
+    and dbias[o] that of dy[o, i, j, b]: for each, one running sum per (j, b) adds the
+    rows i in turn, then fold adds up the running sums."""
+    n_out, h_out, w_out, batch = dy.shape
+    n_in = xp.shape[0]
+    run = w_out * batch
+    lanes = np.empty((3, run))
+    for o in range(n_out):
+        total = lanes[0]
+        total[:] = 0.0
+        for i in range(h_out):
+            d = dy[o, i].reshape(-1)
+            for n in range(run):
+                total[n] += d[n]
+        dbias[o] = fold(total)
+        for c in range(n_in):
+            for a in range(3):
+                lanes[:] = 0.0
+                for i in range(h_out):
+                    d, row = dy[o, i].reshape(-1), xp[c, i + a].reshape(-1)
+                    for e in range(3):
+                        sums, cells = lanes[e], row[e * batch:]
+                        for n in range(run):
+                            sums[n] += d[n] * cells[n]
+                for e in range(3):
+                    dw[o, c, a, e] = fold(lanes[e])
 
 
 @njit(cache=True)
@@ -528,11 +605,19 @@ class Network:
         self.saved = {}
 
     def conv(self, x, name, pad, stride, relu=False):
-        """The convolution `name` of x (C, H, W, B), through its window cells (and a
-        ReLU after it, with relu)."""
+        """The convolution `name` of x (C, H, W, B) (and a ReLU after it, with relu): a
+        3 x 3 window at stride 1 directly (conv3x3), the 2 x 2 strided convolution through
+        its window cells (gather_windows)."""
         weight, bias = self.params[f'{name} weight'], self.params[f'{name} bias']
         n_out, n_in, k, _ = weight.shape
         size = (x.shape[1] + 2 * pad - k) // stride + 1
+        if stride == 1:
+            xp = np.zeros((n_in, x.shape[1] + 2 * pad, x.shape[2] + 2 * pad, x.shape[3]))
+            xp[:, pad:pad + x.shape[1], pad:pad + x.shape[2]] = x
+            y = np.empty((n_out, size, size, x.shape[3]))
+            conv3x3(xp, weight, bias, y, relu)
+            self.saved[name] = (x.shape, xp, pad, stride)
+            return y
         cols = np.empty((n_in, k, k, size, size, x.shape[3]))
         gather_windows(x, k, pad, stride, cols)
         y = np.empty((n_out, cols[0, 0, 0].size))
@@ -544,12 +629,26 @@ class Network:
     def conv_back(self, dy, name, with_dx=True):
         """The gradient of the convolution `name`: its weights' into grads, and its
         input's, returned (unless with_dx is False)."""
-        shape, cols, pad, stride = self.saved[name]
-        weight = self.params[f'{name} weight'].reshape(dy.shape[0], -1)
+        shape, saved, pad, stride = self.saved[name]
+        weight = self.params[f'{name} weight']
+        dw, dbias = self.grads[f'{name} weight'], self.grads[f'{name} bias']
+        if stride == 1:
+            conv3x3_weight_gradient(saved, dy, dw, dbias)
+            if not with_dx:
+                return None
+            # The input's gradient is a 3 x 3 convolution too (pad 1 keeps the size): of
+            # dy padded by one, with each window turned round and the channels swapped.
+            dyp = np.zeros((dy.shape[0], dy.shape[1] + 2, dy.shape[2] + 2, dy.shape[3]))
+            dyp[:, 1:-1, 1:-1] = dy
+            turned = np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+            dx = np.empty(shape)
+            conv3x3(dyp, turned, np.zeros(shape[0]), dx, False)
+            return dx
+        cols = saved
+        weight = weight.reshape(dy.shape[0], -1)
         dy = dy.reshape(dy.shape[0], -1)
         flat = cols.reshape(weight.shape[1], -1)
-        weight_gradients(dy, flat, self.grads[f'{name} weight'].reshape(weight.shape),
-                         self.grads[f'{name} bias'])
+        weight_gradients(dy, flat, dw.reshape(weight.shape), dbias)
         if not with_dx:
             return None
         dcols = np.zeros(flat.shape)
@@ -622,13 +721,11 @@ class Network:
 
     def conv1_patches_back(self, dy):
         """The first convolution's weight gradient from dy (C, 16, 16, B)."""
-        _, cols, _, _ = self.saved['conv1']
+        _, xp, _, _ = self.saved['conv1']
         patches = np.empty((dy.shape[0], PATCH, PATCH, dy.shape[3]))
         move_patches(patches, dy, self.saved['corners'], False)
-        weight = self.grads['conv1 weight'].reshape(dy.shape[0], -1)
         bias_patches = np.empty(dy.shape[0])  # their sums: the bias reaches every cell
-        weight_gradients(patches.reshape(dy.shape[0], -1), cols.reshape(weight.shape[1], -1),
-                         weight, bias_patches)
+        conv3x3_weight_gradient(xp, patches, self.grads['conv1 weight'], bias_patches)
         row_sums(dy.reshape(dy.shape[0], -1), self.grads['conv1 bias'])
 
     def forward(self, x, corners=None):
