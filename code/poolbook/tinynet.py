@@ -47,6 +47,7 @@ DOWNSAMPLINGS = ('max', 'avg', 'max-blur', 'strided conv')
 HEADS = ('dense', 'global')
 CHANNELS = (5, 10)  # the two convolutions' output channels
 CLASSES = 10
+DTYPE = np.float32  # what the engine computes in
 BETA1, BETA2, EPSILON = 0.9, 0.999, 1e-8  # Adam's usual constants
 
 # Cody and Waite's split of log(2): LN2_HI has 11 zero bits at its end, so k * LN2_HI is
@@ -108,7 +109,7 @@ def init_params(kind, head='dense', seed=0, channels=CHANNELS):
             continue
         bound = math.sqrt(6.0 / int(np.prod(shape[1:])))  # fan_in: the inputs per output
         parts.append(rng.uniform(-bound, bound, shape))
-    return np.concatenate([p.ravel() for p in parts])
+    return np.concatenate([p.ravel() for p in parts]).astype(DTYPE)
 
 
 # --- the exponential and the logarithm from +, -, x, / and ldexp -------------------------
@@ -154,10 +155,14 @@ def log(x):
     return e * LN2_HI + (e * LN2_LO + 2.0 * f * s)
 
 
-# --- compiled kernels: activations are (channels, rows, columns, batch) -----------------
-# Few kernels, because numba compiles each one the first time it runs (a fraction of a
-# second each); the simple elementwise layers are numpy expressions, exact on any CPU
-# (+, -, x, / and comparisons are rounded by IEEE 754 the same way by every SIMD unit).
+# --- compiled kernels -------------------------------------------------------------------
+# Activations are (seeds, channels, rows, columns, batch): several networks (one per seed,
+# each with its own parameters and its own batch) go through every kernel in one call,
+# each computed on its own exactly as if it were alone. The batch is innermost, so one row
+# of a map (its columns, each with the whole batch) is one run of memory. Few kernels,
+# because numba compiles each one the first time it runs; the simple elementwise layers
+# are numpy expressions, exact on any CPU (+, -, x, / and comparisons are rounded by IEEE
+# 754 the same way by every SIMD unit).
 
 @njit(cache=True)
 def column_range(e, pad, stride, w_out, width):
@@ -168,85 +173,80 @@ def column_range(e, pad, stride, w_out, width):
 
 
 @njit(cache=True)
-def gather_windows(x, k, pad, stride, cols):
+def gather_windows(X, k, pad, stride, COLS):
     """cols[c, a, e, i, j] = x[c, i * stride + a - pad, j * stride + e - pad] (a batch
-    row each), 0 where that cell lies in the zero padding ("im2col")."""
-    n_in, h, wd, batch = x.shape
-    _, _, _, h_out, w_out, _ = cols.shape
-    cols[:] = 0.0
-    for c in range(n_in):
-        for a in range(k):
-            for e in range(k):
-                j0, j1 = column_range(e, pad, stride, w_out, wd)
-                for i in range(h_out):
-                    r = i * stride + a - pad
-                    if r < 0 or r >= h:
-                        continue
-                    if stride == 1:  # one run of memory: columns j0..j1 - 1, all examples
-                        dst = cols[c, a, e, i].reshape(-1)[j0 * batch:j1 * batch]
-                        src = x[c, r].reshape(-1)[(j0 + e - pad) * batch:
-                                                  (j1 + e - pad) * batch]
-                        for n in range(dst.size):
-                            dst[n] = src[n]
-                        continue
-                    for j in range(j0, j1):
-                        dst, src = cols[c, a, e, i, j], x[c, r, j * stride + e - pad]
-                        for b in range(batch):
-                            dst[b] = src[b]
+    row each) for each seed's x and cols, 0 where that cell lies in the zero padding
+    ("im2col")."""
+    COLS[:] = 0.0
+    for s in range(X.shape[0]):
+        x, cols = X[s], COLS[s]
+        n_in, h, wd, batch = x.shape
+        _, _, _, h_out, w_out, _ = cols.shape
+        for c in range(n_in):
+            for a in range(k):
+                for e in range(k):
+                    j0, j1 = column_range(e, pad, stride, w_out, wd)
+                    for i in range(h_out):
+                        r = i * stride + a - pad
+                        if r < 0 or r >= h:
+                            continue
+                        for j in range(j0, j1):
+                            dst, src = cols[c, a, e, i, j], x[c, r, j * stride + e - pad]
+                            for b in range(batch):
+                                dst[b] = src[b]
 
 
 @njit(cache=True)
-def scatter_windows(dcols, pad, stride, dx):
+def scatter_windows(DCOLS, pad, stride, DX):
     """The reverse of gather_windows: add each window cell's gradient back to the cell of
     x it came from, in the order (c, a, e, i, j)."""
-    n_in, k, _, h_out, w_out, batch = dcols.shape
-    _, h, wd, _ = dx.shape
-    dx[:] = 0.0
-    for c in range(n_in):
-        for a in range(k):
-            for e in range(k):
-                j0, j1 = column_range(e, pad, stride, w_out, wd)
-                for i in range(h_out):
-                    r = i * stride + a - pad
-                    if r < 0 or r >= h:
-                        continue
-                    if stride == 1:
-                        src = dcols[c, a, e, i].reshape(-1)[j0 * batch:j1 * batch]
-                        dst = dx[c, r].reshape(-1)[(j0 + e - pad) * batch:
-                                                   (j1 + e - pad) * batch]
-                        for n in range(dst.size):
-                            dst[n] += src[n]
-                        continue
-                    for j in range(j0, j1):
-                        dst, src = dx[c, r, j * stride + e - pad], dcols[c, a, e, i, j]
-                        for b in range(batch):
-                            dst[b] += src[b]
+    DX[:] = 0.0
+    for s in range(DX.shape[0]):
+        dcols, dx = DCOLS[s], DX[s]
+        n_in, k, _, h_out, w_out, batch = dcols.shape
+        _, h, wd, _ = dx.shape
+        for c in range(n_in):
+            for a in range(k):
+                for e in range(k):
+                    j0, j1 = column_range(e, pad, stride, w_out, wd)
+                    for i in range(h_out):
+                        r = i * stride + a - pad
+                        if r < 0 or r >= h:
+                            continue
+                        for j in range(j0, j1):
+                            dst, src = dx[c, r, j * stride + e - pad], dcols[c, a, e, i, j]
+                            for b in range(batch):
+                                dst[b] += src[b]
 
 
 @njit(cache=True)
-def weighted_sums(w, rows, out, relu=False):
-    """out[o] += the sum over q, in order, of w[o, q] * rows[q] (w: (O, Q), rows: (Q, N),
-    out: (O, N)), up to six terms per pass over memory; each number of out still adds
-    its terms one at a time and in order. With relu, negative results become 0."""
-    n_out, n_q = w.shape
-    for o in range(n_out):
-        y, q = out[o], 0
-        while q + 6 <= n_q:
-            w0, w1, w2, w3, w4, w5 = w[o, q:q + 6]
-            r0, r1, r2, r3, r4, r5 = rows[q], rows[q + 1], rows[q + 2], rows[q + 3], \
-                rows[q + 4], rows[q + 5]
-            for n in range(y.size):
-                y[n] = (((((y[n] + w0 * r0[n]) + w1 * r1[n]) + w2 * r2[n]) + w3 * r3[n])
-                        + w4 * r4[n]) + w5 * r5[n]
-            q += 6
-        while q < n_q:
-            w0, r0 = w[o, q], rows[q]
-            for n in range(y.size):
-                y[n] = y[n] + w0 * r0[n]
-            q += 1
-        if relu:
-            for n in range(y.size):
-                y[n] = y[n] if y[n] > 0.0 else 0.0
+def weighted_sums(W, ROWS, OUT, relu=False):
+    """out[o] += the sum over q, in order, of w[o, q] * rows[q] for each seed's w (O, Q),
+    rows (Q, N) and out (O, N), up to six terms per pass over memory; each number of out
+    still adds its terms one at a time and in order. With relu, negative results
+    become 0."""
+    for s in range(W.shape[0]):
+        w, rows, out = W[s], ROWS[s], OUT[s]
+        n_out, n_q = w.shape
+        for o in range(n_out):
+            y, q = out[o], 0
+            while q + 6 <= n_q:
+                w0, w1, w2, w3, w4, w5 = w[o, q:q + 6]
+                r0, r1, r2, r3, r4, r5 = (rows[q], rows[q + 1], rows[q + 2], rows[q + 3],
+                                          rows[q + 4], rows[q + 5])
+                for n in range(y.size):
+                    y[n] = (((((y[n] + w0 * r0[n]) + w1 * r1[n]) + w2 * r2[n])
+                             + w3 * r3[n]) + w4 * r4[n]) + w5 * r5[n]
+                q += 6
+            while q < n_q:
+                w0, r0 = w[o, q], rows[q]
+                for n in range(y.size):
+                    y[n] = y[n] + w0 * r0[n]
+                q += 1
+            if relu:
+                for n in range(y.size):
+                    if not y[n] > 0.0:
+                        y[n] = 0.0
 
 
 @njit(cache=True)
@@ -313,98 +313,108 @@ def lane_dot(u, v, lanes):
 
 
 @njit(cache=True)
-def weight_gradients(dy, cols, dw, dbias):
-    """dw[o, q] = lane_dot(dy[o], cols[q]) and dbias[o] = the same sum of dy[o] alone:
-    the gradient of the weights and biases of out = w cols + bias, from dy (O, N)."""
-    lanes, ones = np.empty(LANES), np.ones(dy.shape[1])
-    for o in range(dy.shape[0]):
-        dbias[o] = lane_dot(dy[o], ones, lanes)
-        for q in range(cols.shape[0]):
-            dw[o, q] = lane_dot(dy[o], cols[q], lanes)
+def weight_gradients(DY, COLS, DW, DBIAS):
+    """dw[o, q] = lane_dot(dy[o], cols[q]) and dbias[o] = the same sum of dy[o] alone,
+    for each seed: the gradient of the weights and biases of out = w cols + bias, from
+    dy (O, N)."""
+    lanes = np.empty(LANES, DY.dtype)
+    ones = np.ones(DY.shape[2], DY.dtype)
+    for s in range(DY.shape[0]):
+        dy, cols, dw, dbias = DY[s], COLS[s], DW[s], DBIAS[s]
+        for o in range(dy.shape[0]):
+            dbias[o] = lane_dot(dy[o], ones, lanes)
+            for q in range(cols.shape[0]):
+                dw[o, q] = lane_dot(dy[o], cols[q], lanes)
 
 
-# The 3 x 3 convolutions at stride 1, computed directly from the padded input. With the
-# batch innermost, one row of a map (its columns, each with the whole batch) is one run of
-# memory, and the three cells of a window row are that run read at three offsets: the
-# loops across a run are across independent numbers, which the compiler vectorizes.
+# The 3 x 3 convolutions at stride 1, computed directly from the padded input: the three
+# cells of a window row are one run of memory read at three offsets, and the loops across
+# a run are across independent numbers, which the compiler vectorizes.
 
 @njit(cache=True)
-def conv3x3(xp, w, bias, y, relu):
+def conv3x3(XP, W, BIAS, Y, relu):
     """y[o, i, j, b] = bias[o] plus w[o, c, a, e] * xp[c, i + a, j + e, b] added over
-    (c, a, e) in that order (xp is the input with its padding); then, with relu, negative
-    results become 0."""
-    n_out, n_in = w.shape[0], w.shape[1]
-    _, h_out, w_out, batch = y.shape
-    run = w_out * batch
-    for o in range(n_out):
-        for i in range(h_out):
-            acc = y[o, i].reshape(-1)
-            start = bias[o]
-            for n in range(run):
-                acc[n] = start
+    (c, a, e) in that order, for each seed (xp is the input with its padding); then,
+    with relu, negative results become 0."""
+    for s in range(XP.shape[0]):
+        xp, w, bias, y = XP[s], W[s], BIAS[s], Y[s]
+        n_out, n_in = w.shape[0], w.shape[1]
+        _, h_out, w_out, batch = y.shape
+        run = w_out * batch
+        for o in range(n_out):
+            for i in range(h_out):
+                acc = y[o, i].reshape(-1)
+                start = bias[o]
+                for n in range(run):
+                    acc[n] = start
+                for c in range(n_in):
+                    for a in range(3):
+                        row = xp[c, i + a].reshape(-1)
+                        w0, w1, w2 = w[o, c, a, 0], w[o, c, a, 1], w[o, c, a, 2]
+                        r1, r2 = row[batch:], row[2 * batch:]
+                        for n in range(run):
+                            acc[n] = ((acc[n] + w0 * row[n]) + w1 * r1[n]) + w2 * r2[n]
+                if relu:
+                    for n in range(run):
+                        if not acc[n] > 0.0:
+                            acc[n] = 0.0
+
+
+@njit(cache=True)
+def conv3x3_weight_gradient(XP, DY, DW, DBIAS):
+    """dw[o, c, a, e] = the sum over (i, j, b) of dy[o, i, j, b] * xp[c, i + a, j + e, b],
+    and dbias[o] that of dy[o, i, j, b], for each seed: one running sum per (j, b) adds
+    the rows i in turn, then fold adds up the running sums."""
+    for s in range(XP.shape[0]):
+        xp, dy, dw, dbias = XP[s], DY[s], DW[s], DBIAS[s]
+        n_out, h_out, w_out, batch = dy.shape
+        n_in = xp.shape[0]
+        run = w_out * batch
+        lanes = np.empty((3, run), dy.dtype)
+        for o in range(n_out):
+            total = lanes[0]
+            total[:] = 0.0
+            for i in range(h_out):
+                d = dy[o, i].reshape(-1)
+                for n in range(run):
+                    total[n] += d[n]
+            dbias[o] = fold(total)
             for c in range(n_in):
                 for a in range(3):
-                    row = xp[c, i + a].reshape(-1)
-                    w0, w1, w2 = w[o, c, a, 0], w[o, c, a, 1], w[o, c, a, 2]
-                    r1, r2 = row[batch:], row[2 * batch:]
-                    for n in range(run):
-                        acc[n] = ((acc[n] + w0 * row[n]) + w1 * r1[n]) + w2 * r2[n]
-            if relu:
-                for n in range(run):
-                    acc[n] = acc[n] if acc[n] > 0.0 else 0.0
-
-
-@njit(cache=True)
-def conv3x3_weight_gradient(xp, dy, dw, dbias):
-    """dw[o, c, a, e] = the sum over (i, j, b) of dy[o, i, j, b] * xp[c, i + a, j + e, b],
-    and dbias[o] that of dy[o, i, j, b]: for each, one running sum per (j, b) adds the
-    rows i in turn, then fold adds up the running sums."""
-    n_out, h_out, w_out, batch = dy.shape
-    n_in = xp.shape[0]
-    run = w_out * batch
-    lanes = np.empty((3, run))
-    for o in range(n_out):
-        total = lanes[0]
-        total[:] = 0.0
-        for i in range(h_out):
-            d = dy[o, i].reshape(-1)
-            for n in range(run):
-                total[n] += d[n]
-        dbias[o] = fold(total)
-        for c in range(n_in):
-            for a in range(3):
-                lanes[:] = 0.0
-                for i in range(h_out):
-                    d, row = dy[o, i].reshape(-1), xp[c, i + a].reshape(-1)
+                    lanes[:] = 0.0
+                    for i in range(h_out):
+                        d, row = dy[o, i].reshape(-1), xp[c, i + a].reshape(-1)
+                        for e in range(3):
+                            sums, cells = lanes[e], row[e * batch:]
+                            for n in range(run):
+                                sums[n] += d[n] * cells[n]
                     for e in range(3):
-                        sums, cells = lanes[e], row[e * batch:]
-                        for n in range(run):
-                            sums[n] += d[n] * cells[n]
-                for e in range(3):
-                    dw[o, c, a, e] = fold(lanes[e])
+                        dw[o, c, a, e] = fold(lanes[e])
 
 
 @njit(cache=True)
-def batch_sums(dz, h, dw, dbias):
+def batch_sums(DZ, H, DW, DBIAS):
     """dw[k, f] = the sum over the batch, example by example, of dz[k, b] * h[f, b], and
-    dbias[k] that of dz[k, b]: the dense layer's gradient (dz: (K, B), h: (F, B)). The
-    loop runs across the features, each dw[k, f] adding its own terms."""
-    n_out, batch = dz.shape
-    rows = np.empty((batch, h.shape[0]))  # h transposed: one example's features per row
-    for f in range(h.shape[0]):
-        for b in range(batch):
-            rows[b, f] = h[f, b]
-    for k in range(n_out):
-        dzk, dwk = dz[k], dw[k]
-        total = 0.0
-        for b in range(batch):
-            total += dzk[b]
-        dbias[k] = total
-        dwk[:] = 0.0
-        for b in range(batch):
-            dzkb, row = dzk[b], rows[b]
-            for f in range(row.size):
-                dwk[f] += dzkb * row[f]
+    dbias[k] that of dz[k, b], for each seed: the dense layer's gradient (dz: (K, B),
+    h: (F, B)). The loop runs across the features, each dw[k, f] adding its own terms."""
+    for s in range(DZ.shape[0]):
+        dz, h, dw, dbias = DZ[s], H[s], DW[s], DBIAS[s]
+        n_out, batch = dz.shape
+        rows = np.empty((batch, h.shape[0]), h.dtype)  # one example's features per row
+        for f in range(h.shape[0]):
+            for b in range(batch):
+                rows[b, f] = h[f, b]
+        for k in range(n_out):
+            dzk, dwk = dz[k], dw[k]
+            total = 0.0
+            for b in range(batch):
+                total += dzk[b]
+            dbias[k] = total
+            dwk[:] = 0.0
+            for b in range(batch):
+                dzkb, row = dzk[b], rows[b]
+                for f in range(row.size):
+                    dwk[f] += dzkb * row[f]
 
 
 # The first convolution during training. The canvas is empty around the digit, so a 3 x 3
@@ -415,68 +425,75 @@ PATCH = 10
 
 
 @njit(cache=True)
-def move_patches(patches, canvas, corners, to_canvas):
+def move_patches(PATCHES, CANVAS_MAPS, CORNERS, to_canvas):
     """Copy each example's patch (C, 10, 10) onto the canvas (C, 16, 16), its cell (1, 1)
     on the digit's corner, dropping cells off the canvas (to_canvas); or the reverse,
-    each patch from the canvas, with zeros for cells off it."""
-    n, size, _, batch = canvas.shape
+    each patch from the canvas, with zeros for cells off it. For each seed."""
     if not to_canvas:
-        patches[:] = 0.0
-    for b in range(batch):
-        r0, c0 = corners[b, 0] - 1, corners[b, 1] - 1
+        PATCHES[:] = 0.0
+    for s in range(PATCHES.shape[0]):
+        patches, canvas, corners = PATCHES[s], CANVAS_MAPS[s], CORNERS[s]
+        n, size, _, batch = canvas.shape
+        for b in range(batch):
+            r0, c0 = corners[b, 0] - 1, corners[b, 1] - 1
+            for c in range(n):
+                for i in range(max(0, -r0), min(PATCH, size - r0)):
+                    for j in range(max(0, -c0), min(PATCH, size - c0)):
+                        if to_canvas:
+                            canvas[c, r0 + i, c0 + j, b] = patches[c, i, j, b]
+                        else:
+                            patches[c, i, j, b] = canvas[c, r0 + i, c0 + j, b]
+
+
+@njit(cache=True)
+def max_forward(X, stride, Y, WHERE):
+    """2 x 2 max pooling at `stride` of each seed's maps; `where` (0-3, row-major in the
+    window) records the first cell that holds the maximum, as MXNet and PyTorch do."""
+    for s in range(X.shape[0]):
+        x, y, where = X[s], Y[s], WHERE[s]
+        n, h_out, w_out, batch = y.shape
         for c in range(n):
-            for i in range(max(0, -r0), min(PATCH, size - r0)):
-                for j in range(max(0, -c0), min(PATCH, size - c0)):
-                    if to_canvas:
-                        canvas[c, r0 + i, c0 + j, b] = patches[c, i, j, b]
-                    else:
-                        patches[c, i, j, b] = canvas[c, r0 + i, c0 + j, b]
+            for i in range(h_out):
+                for j in range(w_out):
+                    r, q = i * stride, j * stride
+                    x0, x1, x2, x3 = (x[c, r, q], x[c, r, q + 1], x[c, r + 1, q],
+                                      x[c, r + 1, q + 1])
+                    yo, wo = y[c, i, j], where[c, i, j]
+                    for b in range(batch):
+                        best, at = x0[b], 0.0
+                        if x1[b] > best:
+                            best, at = x1[b], 1.0
+                        if x2[b] > best:
+                            best, at = x2[b], 2.0
+                        if x3[b] > best:
+                            best, at = x3[b], 3.0
+                        yo[b], wo[b] = best, at
 
 
 @njit(cache=True)
-def max_forward(x, stride, y, where):
-    """2 x 2 max pooling at `stride`; `where` (0-3, row-major in the window) records the
-    first cell that holds the maximum, as MXNet and PyTorch do."""
-    n, h_out, w_out, batch = y.shape
-    for c in range(n):
-        for i in range(h_out):
-            for j in range(w_out):
-                r, q = i * stride, j * stride
-                x0, x1, x2, x3 = x[c, r, q], x[c, r, q + 1], x[c, r + 1, q], x[c, r + 1, q + 1]
-                yo, wo = y[c, i, j], where[c, i, j]
-                for b in range(batch):
-                    best, at = x0[b], 0.0
-                    if x1[b] > best:
-                        best, at = x1[b], 1.0
-                    if x2[b] > best:
-                        best, at = x2[b], 2.0
-                    if x3[b] > best:
-                        best, at = x3[b], 3.0
-                    yo[b], wo[b] = best, at
-
-
-@njit(cache=True)
-def max_backward(dy, where, stride, dx):
+def max_backward(DY, WHERE, stride, DX):
     """Send each output's gradient to the cell max_forward took it from (and 0 to the
     window's other cells), in the order (output row, window cell, output column). Each
     cell adds the gradient times 0 or 1, a product rather than a choice, which runs fast
     without AVX too; `where` holds 0.0 to 3.0 for the same reason."""
-    n, h_out, w_out, batch = dy.shape
-    dx[:] = 0.0
-    for c in range(n):
-        for i in range(h_out):
-            for cell in range(4):
-                row = dx[c, i * stride + cell // 2]
-                if stride == 1:  # a whole row at once: window column 1 is one cell right
-                    out = row.reshape(-1)[(cell % 2) * batch:]
-                    grads, cells = dy[c, i].reshape(-1), where[c, i].reshape(-1)
-                    for m in range(grads.size):
-                        out[m] += grads[m] * (cells[m] == cell)
-                    continue
-                for j in range(w_out):
-                    out, grads, cells = row[2 * j + cell % 2], dy[c, i, j], where[c, i, j]
-                    for b in range(batch):
-                        out[b] += grads[b] * (cells[b] == cell)
+    DX[:] = 0.0
+    for s in range(DY.shape[0]):
+        dy, where, dx = DY[s], WHERE[s], DX[s]
+        n, h_out, w_out, batch = dy.shape
+        for c in range(n):
+            for i in range(h_out):
+                for cell in range(4):
+                    row = dx[c, i * stride + cell // 2]
+                    if stride == 1:  # a whole row at once: window column 1 is one cell on
+                        out = row.reshape(-1)[(cell % 2) * batch:]
+                        grads, cells = dy[c, i].reshape(-1), where[c, i].reshape(-1)
+                        for m in range(grads.size):
+                            out[m] += grads[m] * (cells[m] == cell)
+                        continue
+                    for j in range(w_out):
+                        out, grads, cells = row[2 * j + cell % 2], dy[c, i, j], where[c, i, j]
+                        for b in range(batch):
+                            out[b] += grads[b] * (cells[b] == cell)
 
 
 @njit(cache=True)
@@ -490,178 +507,223 @@ def reflect(p, n):
 
 
 # The 3 x 3 binomial filter [1, 2, 1]' [1, 2, 1] / 16 (each weight exact in binary).
-BLUR = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16.0
+BLUR = (np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16.0).astype(DTYPE)
 
 
 @njit(cache=True)
-def blur_forward(x, y):
-    """poolbook.blur_pool2d (filter size 3, stride 2) of each map of x: reflection
-    padding of one cell, the nine taps added in row-major order."""
-    n, h, wd, batch = x.shape
-    _, h_out, w_out, _ = y.shape
-    y[:] = 0.0
-    for c in range(n):
-        for i in range(h_out):
-            for j in range(w_out):
-                yo = y[c, i, j]
-                for a in range(3):
-                    r = reflect(2 * i + a - 1, h)
-                    for e in range(3):
-                        xc, weight = x[c, r, reflect(2 * j + e - 1, wd)], BLUR[a, e]
-                        for b in range(batch):
-                            yo[b] += weight * xc[b]
+def blur_forward(X, Y):
+    """poolbook.blur_pool2d (filter size 3, stride 2) of each map of x, for each seed:
+    reflection padding of one cell, the nine taps added in row-major order."""
+    Y[:] = 0.0
+    for s in range(X.shape[0]):
+        x, y = X[s], Y[s]
+        n, h, wd, batch = x.shape
+        _, h_out, w_out, _ = y.shape
+        for c in range(n):
+            for i in range(h_out):
+                for j in range(w_out):
+                    yo = y[c, i, j]
+                    for a in range(3):
+                        r = reflect(2 * i + a - 1, h)
+                        for e in range(3):
+                            xc, weight = x[c, r, reflect(2 * j + e - 1, wd)], BLUR[a, e]
+                            for b in range(batch):
+                                yo[b] += weight * xc[b]
 
 
 @njit(cache=True)
-def blur_backward(dy, dx):
+def blur_backward(DY, DX):
     """The gradient of blur_forward: each output's gradient spread back over its taps."""
-    n, h, wd, batch = dx.shape
-    _, h_out, w_out, _ = dy.shape
-    dx[:] = 0.0
-    for c in range(n):
-        for i in range(h_out):
-            for j in range(w_out):
-                dyo = dy[c, i, j]
-                for a in range(3):
-                    r = reflect(2 * i + a - 1, h)
-                    for e in range(3):
-                        dxc, weight = dx[c, r, reflect(2 * j + e - 1, wd)], BLUR[a, e]
-                        for b in range(batch):
-                            dxc[b] += weight * dyo[b]
+    DX[:] = 0.0
+    for s in range(DX.shape[0]):
+        dy, dx = DY[s], DX[s]
+        n, h, wd, batch = dx.shape
+        _, h_out, w_out, _ = dy.shape
+        for c in range(n):
+            for i in range(h_out):
+                for j in range(w_out):
+                    dyo = dy[c, i, j]
+                    for a in range(3):
+                        r = reflect(2 * i + a - 1, h)
+                        for e in range(3):
+                            dxc, weight = dx[c, r, reflect(2 * j + e - 1, wd)], BLUR[a, e]
+                            for b in range(batch):
+                                dxc[b] += weight * dyo[b]
 
 
 @njit(cache=True)
-def softmax_loss(z, labels, dz):
-    """Sum over the batch of the cross-entropy loss of the softmax of z (classes, batch);
-    dz: its gradient divided by the batch size (the gradient of the mean loss)."""
-    n_out, batch = z.shape
-    total = 0.0
-    for b in range(batch):
-        top = z[0, b]
-        for k in range(1, n_out):
-            top = max(top, z[k, b])
-        s = 0.0
-        for k in range(n_out):
-            dz[k, b] = exp(z[k, b] - top)
-            s += dz[k, b]
-        total += log(s) - (z[labels[b], b] - top)
-        for k in range(n_out):
-            p = dz[k, b] / s  # the softmax
-            dz[k, b] = ((p - 1.0) if k == labels[b] else p) / batch
-    return total
+def softmax_loss(Z, LABELS, DZ, TOTALS):
+    """For each seed, the sum over the batch of the cross-entropy loss of the softmax of
+    z (classes, batch), into totals; dz: its gradient divided by the batch size (the
+    gradient of the mean loss)."""
+    for s in range(Z.shape[0]):
+        z, labels, dz = Z[s], LABELS[s], DZ[s]
+        n_out, batch = z.shape
+        total = 0.0
+        for b in range(batch):
+            top = z[0, b]
+            for k in range(1, n_out):
+                top = max(top, z[k, b])
+            sum_exp = 0.0
+            for k in range(n_out):
+                dz[k, b] = exp(z[k, b] - top)
+                sum_exp += dz[k, b]
+            total += log(sum_exp) - (z[labels[b], b] - top)
+            for k in range(n_out):
+                p = dz[k, b] / sum_exp  # the softmax
+                dz[k, b] = ((p - 1.0) if k == labels[b] else p) / batch
+        TOTALS[s] = total
 
 
-# --- the elementwise layers, in numpy ----------------------------------------------------
+@njit(cache=True)
+def adam_step(theta, grad, mean, var, decay1, decay2, rate):
+    """One step of Adam as MXNet's optimizer takes it, in place, on flat arrays; decay1
+    and decay2 are BETA1 and BETA2 to the power of the step's number (1 for the first)."""
+    b1, b2 = theta.dtype.type(BETA1), theta.dtype.type(BETA2)
+    c1, c2 = theta.dtype.type(1 - BETA1), theta.dtype.type(1 - BETA2)
+    eps = theta.dtype.type(EPSILON)
+    step = theta.dtype.type(rate * math.sqrt(1 - decay2) / (1 - decay1))
+    for n in range(theta.size):
+        g = grad[n]
+        mean[n] = b1 * mean[n] + c1 * g
+        var[n] = b2 * var[n] + c2 * g * g
+        theta[n] -= step * mean[n] / (np.sqrt(var[n]) + eps)
+
+
+# --- the elementwise layers, in numpy (value-based casting keeps them in float32) -------
 
 def avg_pool(a):
-    """2 x 2 average pooling at stride 2 of a (C, H, W, B), the four cells added in
+    """2 x 2 average pooling at stride 2 of a (S, C, H, W, B), the four cells added in
     row-major order."""
-    return (((a[:, 0::2, 0::2] + a[:, 0::2, 1::2]) + a[:, 1::2, 0::2])
-            + a[:, 1::2, 1::2]) / 4
+    return (((a[:, :, 0::2, 0::2] + a[:, :, 0::2, 1::2]) + a[:, :, 1::2, 0::2])
+            + a[:, :, 1::2, 1::2]) / 4
 
 
 def avg_pool_back(dy):
     """A quarter of each output's gradient to each cell of its window."""
-    n, h, w, batch = dy.shape
-    dx = np.empty((n, 2 * h, 2 * w, batch))
+    seeds, n, h, w, batch = dy.shape
+    dx = np.empty((seeds, n, 2 * h, 2 * w, batch), DTYPE)
     for a in (0, 1):
         for e in (0, 1):
-            dx[:, a::2, e::2] = dy / 4
+            dx[:, :, a::2, e::2] = dy / 4
     return dx
 
 
 def global_average(a):
-    """The mean of each map of a (C, H, W, B): (C, B), the cells added row by row."""
-    total = np.zeros((a.shape[0], a.shape[3]))
-    for i in range(a.shape[1]):
-        for j in range(a.shape[2]):
-            total += a[:, i, j]
-    return total / (a.shape[1] * a.shape[2])
+    """The mean of each map of a (S, C, H, W, B): (S, C, B), the cells added row by
+    row."""
+    total = np.zeros((a.shape[0], a.shape[1], a.shape[4]), DTYPE)
+    for i in range(a.shape[2]):
+        for j in range(a.shape[3]):
+            total += a[:, :, i, j]
+    return total / (a.shape[2] * a.shape[3])
 
 
 def global_average_back(dh, shape):
     """The gradient of global_average: each cell gets its map's share."""
-    n, h, w, batch = shape
-    return np.ascontiguousarray(np.broadcast_to((dh / (h * w))[:, None, None, :], shape))
+    h, w = shape[2], shape[3]
+    return np.ascontiguousarray(np.broadcast_to((dh / (h * w))[:, :, None, None, :], shape))
 
 
-# --- the network -------------------------------------------------------------------------
+# --- the networks ------------------------------------------------------------------------
 
-class Network:
-    """One network of chapter 7 on the engine: its parameters `theta` (one flat float64
-    vector, cut into the Gluon network's parameters by `params`), the gradient `grad`
-    that `backward` fills (cut the same way by `grads`), and the layers in between."""
+class Networks:
+    """Networks of chapter 7 on the engine, one per row of `thetas` (S, P), all of one
+    kind and head, computed together: each kernel call serves all of them, and each is
+    computed exactly as it would be alone. `params` and `grads` hold each parameter and
+    its gradient for all of them, (S, ...) arrays that are views of two flat float32
+    vectors, `flat` and `grad`, parameter after parameter (which Adam updates)."""
 
-    def __init__(self, kind, head='dense', theta=None, seed=0, channels=CHANNELS):
+    def __init__(self, kind, head, thetas, channels=CHANNELS):
         kind_code(kind)
         check_head(head)
-        self.kind, self.head, self.channels = kind, head, tuple(channels)
-        if theta is None:
-            theta = init_params(kind, head, seed, channels)
-        self.theta = np.array(theta, dtype=np.float64)  # a copy: training changes it
-        self.grad = np.zeros_like(self.theta)
-        self.params = unpack(self.theta, kind, head, channels)  # views: they follow theta
-        self.grads = unpack(self.grad, kind, head, channels)
+        self.kind, self.head = kind, head
+        thetas = np.asarray(thetas, dtype=DTYPE)
+        seeds = len(thetas)
+        shapes = param_shapes(kind, head, channels)
+        ends = np.cumsum([int(np.prod(shape)) for _, shape in shapes])
+        if thetas.ndim != 2 or thetas.shape[1] != ends[-1]:
+            raise ValueError(f"theta has {thetas.shape[-1]} numbers, but a {kind!r} network "
+                             f"with a {head!r} head and channels {tuple(channels)} has "
+                             f"{ends[-1]}")
+        self.flat = np.concatenate([thetas[:, end - int(np.prod(shape)):end].ravel()
+                                    for (_, shape), end in zip(shapes, ends)])
+        self.grad = np.zeros_like(self.flat)
+        self.params, self.grads, start = {}, {}, 0
+        for name, shape in shapes:
+            stop = start + seeds * int(np.prod(shape))
+            self.params[name] = self.flat[start:stop].reshape((seeds,) + shape)
+            self.grads[name] = self.grad[start:stop].reshape((seeds,) + shape)
+            start = stop
         self.saved = {}
 
-    def conv(self, x, name, pad, stride, relu=False):
-        """The convolution `name` of x (C, H, W, B) (and a ReLU after it, with relu): a
-        3 x 3 window at stride 1 directly (conv3x3), the 2 x 2 strided convolution through
-        its window cells (gather_windows)."""
-        weight, bias = self.params[f'{name} weight'], self.params[f'{name} bias']
-        n_out, n_in, k, _ = weight.shape
-        size = (x.shape[1] + 2 * pad - k) // stride + 1
-        if stride == 1:
-            xp = np.zeros((n_in, x.shape[1] + 2 * pad, x.shape[2] + 2 * pad, x.shape[3]))
-            xp[:, pad:pad + x.shape[1], pad:pad + x.shape[2]] = x
-            y = np.empty((n_out, size, size, x.shape[3]))
-            conv3x3(xp, weight, bias, y, relu)
-            self.saved[name] = (x.shape, xp, pad, stride)
-            return y
-        cols = np.empty((n_in, k, k, size, size, x.shape[3]))
-        gather_windows(x, k, pad, stride, cols)
-        y = np.empty((n_out, cols[0, 0, 0].size))
-        y[:] = bias[:, None]
-        weighted_sums(weight.reshape(n_out, -1), cols.reshape(n_in * k * k, -1), y, relu)
-        self.saved[name] = (x.shape, cols, pad, stride)
-        return y.reshape(n_out, size, size, x.shape[3])
+    def thetas(self):
+        """The parameters as rows (S, P), each laid out as init_params lays out one."""
+        return np.concatenate([p.reshape(len(p), -1) for p in self.params.values()], axis=1)
 
-    def conv_back(self, dy, name, with_dx=True):
+    def conv(self, x, name, pad, relu=False):
+        """The 3 x 3 convolution `name` at stride 1 of x (S, C, H, W, B), computed
+        directly (conv3x3), and a ReLU after it with relu."""
+        weight, bias = self.params[f'{name} weight'], self.params[f'{name} bias']
+        seeds, n_in, h, w, batch = x.shape
+        xp = np.zeros((seeds, n_in, h + 2 * pad, w + 2 * pad, batch), DTYPE)
+        xp[:, :, pad:pad + h, pad:pad + w] = x
+        y = np.empty((seeds, weight.shape[1], h + 2 * pad - 2, w + 2 * pad - 2, batch), DTYPE)
+        conv3x3(xp, weight, bias, y, relu)
+        self.saved[name] = xp
+        return y
+
+    def conv_back(self, dy, name):
         """The gradient of the convolution `name`: its weights' into grads, and its
-        input's, returned (unless with_dx is False)."""
-        shape, saved, pad, stride = self.saved[name]
+        input's (for padding 1), returned."""
         weight = self.params[f'{name} weight']
-        dw, dbias = self.grads[f'{name} weight'], self.grads[f'{name} bias']
-        if stride == 1:
-            conv3x3_weight_gradient(saved, dy, dw, dbias)
-            if not with_dx:
-                return None
-            # The input's gradient is a 3 x 3 convolution too (pad 1 keeps the size): of
-            # dy padded by one, with each window turned round and the channels swapped.
-            dyp = np.zeros((dy.shape[0], dy.shape[1] + 2, dy.shape[2] + 2, dy.shape[3]))
-            dyp[:, 1:-1, 1:-1] = dy
-            turned = np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-            dx = np.empty(shape)
-            conv3x3(dyp, turned, np.zeros(shape[0]), dx, False)
-            return dx
-        cols = saved
-        weight = weight.reshape(dy.shape[0], -1)
-        dy = dy.reshape(dy.shape[0], -1)
-        flat = cols.reshape(weight.shape[1], -1)
-        weight_gradients(dy, flat, dw.reshape(weight.shape), dbias)
-        if not with_dx:
-            return None
-        dcols = np.zeros(flat.shape)
-        weighted_sums(np.ascontiguousarray(weight.T), dy, dcols)
-        dx = np.empty(shape)
-        scatter_windows(dcols.reshape(cols.shape), pad, stride, dx)
+        conv3x3_weight_gradient(self.saved[name], dy, self.grads[f'{name} weight'],
+                                self.grads[f'{name} bias'])
+        # The input's gradient is a 3 x 3 convolution too (pad 1 keeps the size): of dy
+        # padded by one, with each window turned round and the channels swapped.
+        seeds, n_out, h, w, batch = dy.shape
+        dyp = np.zeros((seeds, n_out, h + 2, w + 2, batch), DTYPE)
+        dyp[:, :, 1:-1, 1:-1] = dy
+        turned = np.ascontiguousarray(weight[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4))
+        dx = np.empty((seeds, weight.shape[2], h, w, batch), DTYPE)
+        conv3x3(dyp, turned, np.zeros((seeds, weight.shape[2]), DTYPE), dx, False)
+        return dx
+
+    def strided(self, x, name):
+        """The learned 2 x 2 convolution `name` at stride 2, through its window cells."""
+        weight, bias = self.params[f'{name} weight'], self.params[f'{name} bias']
+        seeds, n_in, h, w, batch = x.shape
+        n_out, size = weight.shape[1], (h - 2) // 2 + 1
+        cols = np.empty((seeds, n_in, 2, 2, size, size, batch), DTYPE)
+        gather_windows(x, 2, 0, 2, cols)
+        y = np.empty((seeds, n_out, size * size * batch), DTYPE)
+        y[:] = bias[:, :, None]
+        weighted_sums(weight.reshape(seeds, n_out, -1), cols.reshape(seeds, n_in * 4, -1), y)
+        self.saved[name] = (x.shape, cols)
+        return y.reshape(seeds, n_out, size, size, batch)
+
+    def strided_back(self, dy, name):
+        """The gradient of the strided convolution `name`: its weights' into grads, and
+        its input's, returned."""
+        shape, cols = self.saved[name]
+        weight = self.params[f'{name} weight']
+        seeds, n_out = weight.shape[:2]
+        dy = np.ascontiguousarray(dy).reshape(seeds, n_out, -1)
+        flat = cols.reshape(seeds, -1, dy.shape[2])
+        weight_gradients(dy, flat, self.grads[f'{name} weight'].reshape(seeds, n_out, -1),
+                         self.grads[f'{name} bias'])
+        turned = np.ascontiguousarray(weight.reshape(seeds, n_out, -1).transpose(0, 2, 1))
+        dcols = np.zeros(flat.shape, DTYPE)
+        weighted_sums(turned, dy, dcols)
+        dx = np.empty(shape, DTYPE)
+        scatter_windows(dcols.reshape(cols.shape), 0, 2, dx)
         return dx
 
     def dense(self, h):
-        """The dense layer on h (features, B): ten scores per example."""
+        """The dense layer on h (S, features, B): ten scores per example."""
         weight, bias = self.params['dense weight'], self.params['dense bias']
-        z = np.empty((len(bias), h.shape[1]))
-        z[:] = bias[:, None]
+        z = np.empty((len(bias), bias.shape[1], h.shape[2]), DTYPE)
+        z[:] = bias[:, :, None]
         weighted_sums(weight, h, z)
         self.saved['dense'] = h
         return z
@@ -670,141 +732,138 @@ class Network:
         """The gradient of the dense layer: its weights' into grads; its input's."""
         h, weight = self.saved['dense'], self.params['dense weight']
         batch_sums(dz, h, self.grads['dense weight'], self.grads['dense bias'])
-        dh = np.zeros(h.shape)
-        weighted_sums(np.ascontiguousarray(weight.T), dz, dh)
+        dh = np.zeros(h.shape, DTYPE)
+        weighted_sums(np.ascontiguousarray(weight.transpose(0, 2, 1)), dz, dh)
         return dh
 
     def down(self, a, name):
-        """The downsampling layer `name` ('down1' or 'down2') on a (C, H, W, B)."""
+        """The downsampling layer `name` ('down1' or 'down2') on a (S, C, H, W, B)."""
         self.saved[name] = a.shape
         if self.kind == 'strided conv':
-            return self.conv(a, name, 0, 2)
+            return self.strided(a, name)
         if self.kind == 'avg':
             return avg_pool(a)
         stride = 2 if self.kind == 'max' else 1
-        size = (a.shape[1] - 2) // stride + 1
-        y = np.empty((a.shape[0], size, size, a.shape[3]))
-        where = np.empty(y.shape)
+        size = (a.shape[2] - 2) // stride + 1
+        y = np.empty(a.shape[:2] + (size, size, a.shape[4]), DTYPE)
+        where = np.empty(y.shape, DTYPE)
         max_forward(a, stride, y, where)
         self.saved[name + ' max'] = where
         if self.kind == 'max':
             return y
-        blurred = np.empty((y.shape[0], -(-y.shape[1] // 2), -(-y.shape[2] // 2), y.shape[3]))
+        blurred = np.empty(a.shape[:2] + (-(-size // 2), -(-size // 2), a.shape[4]), DTYPE)
         blur_forward(y, blurred)
         return blurred
 
     def down_back(self, dy, name):
         """The gradient of the downsampling layer `name` with respect to its input."""
         if self.kind == 'strided conv':
-            return self.conv_back(dy, name)
+            return self.strided_back(dy, name)
         if self.kind == 'avg':
             return avg_pool_back(dy)
         where = self.saved[name + ' max']
         if self.kind == 'max-blur':
-            dense = np.empty(where.shape)
+            dense = np.empty(where.shape, DTYPE)
             blur_backward(np.ascontiguousarray(dy), dense)
             dy = dense
-        da = np.empty(self.saved[name])
+        da = np.empty(self.saved[name], DTYPE)
         max_backward(np.ascontiguousarray(dy), where, 2 if self.kind == 'max' else 1, da)
         return da
 
     def conv1_patches(self, digits, corners):
-        """The first convolution, with its ReLU, of the digits (1, 8, 8, B) placed at
-        their corners (B, 2) on the canvas, computed around each digit only (PATCH)."""
-        patches = self.conv(digits, 'conv1', 2, 1, relu=True)  # 8 + 2 * 2 - 3 + 1 = 10
+        """The first convolution, with its ReLU, of the digits (S, 1, 8, 8, B) placed at
+        their corners (S, B, 2) on the canvas, computed around each digit only (PATCH)."""
+        patches = self.conv(digits, 'conv1', 2, relu=True)  # 8 + 2 * 2 - 3 + 1 = 10
         bias = self.params['conv1 bias']
-        canvas = np.empty((len(bias), CANVAS, CANVAS, digits.shape[3]))
-        canvas[:] = np.where(bias > 0, bias, 0.0)[:, None, None, None]  # ReLU(bias)
+        seeds, batch = digits.shape[0], digits.shape[4]
+        canvas = np.empty((seeds, bias.shape[1], CANVAS, CANVAS, batch), DTYPE)
+        canvas[:] = np.maximum(bias, 0)[:, :, None, None, None]  # off the digit: ReLU(bias)
         move_patches(patches, canvas, corners, True)
         self.saved['corners'] = corners
         return canvas
 
     def conv1_patches_back(self, dy):
-        """The first convolution's weight gradient from dy (C, 16, 16, B)."""
-        _, xp, _, _ = self.saved['conv1']
-        patches = np.empty((dy.shape[0], PATCH, PATCH, dy.shape[3]))
+        """The first convolution's weight and bias gradients from dy (S, C, 16, 16, B)."""
+        seeds, n, _, _, batch = dy.shape
+        patches = np.empty((seeds, n, PATCH, PATCH, batch), DTYPE)
         move_patches(patches, dy, self.saved['corners'], False)
-        bias_patches = np.empty(dy.shape[0])  # their sums: the bias reaches every cell
-        conv3x3_weight_gradient(xp, patches, self.grads['conv1 weight'], bias_patches)
-        row_sums(dy.reshape(dy.shape[0], -1), self.grads['conv1 bias'])
+        sums = np.empty((seeds, n), DTYPE)  # their sums: the bias reaches every cell
+        conv3x3_weight_gradient(self.saved['conv1'], patches, self.grads['conv1 weight'], sums)
+        row_sums(dy.reshape(seeds, n, -1), self.grads['conv1 bias'])
 
     def forward(self, x, corners=None):
-        """The ten scores (10, B) of the batch x (1, 16, 16, B), or, with corners (B, 2),
-        of the digits x (1, 8, 8, B) placed at those corners."""
+        """The ten scores (S, 10, B) of the canvases x (S, 1, H, W, B), or, with corners
+        (S, B, 2), of the digits x (S, 1, 8, 8, B) placed at those corners."""
         if corners is None:
-            a1 = self.conv(x, 'conv1', 1, 1, relu=True)
+            a1 = self.conv(x, 'conv1', 1, relu=True)
         else:
             a1 = self.conv1_patches(x, corners)
-        a2 = self.conv(self.down(a1, 'down1'), 'conv2', 1, 1, relu=True)
+        a2 = self.conv(self.down(a1, 'down1'), 'conv2', 1, relu=True)
         p2 = self.down(a2, 'down2')
         if self.head == 'global':
             h = global_average(p2)
         else:  # flatten channel by channel, as Gluon's Dense does
-            h = np.ascontiguousarray(p2).reshape(-1, p2.shape[3])
-        self.saved.update(patches=corners is not None, a1=a1, a2=a2, p2=p2.shape)
+            h = np.ascontiguousarray(p2).reshape(p2.shape[0], -1, p2.shape[4])
+        self.saved.update(patches=corners is not None, a1=a1, a2=a2, maps=p2)
         return self.dense(h)
 
     def backward(self, dz):
         """Fill grad with the gradient of the loss whose gradient with respect to the
-        scores of the last forward pass is dz (10, B)."""
+        scores of the last forward pass is dz (S, 10, B)."""
         saved = self.saved
         dh = self.dense_back(dz)
         if self.head == 'global':
-            dp2 = global_average_back(dh, saved['p2'])
+            dp2 = global_average_back(dh, saved['maps'].shape)
         else:
-            dp2 = dh.reshape(saved['p2'])
+            dp2 = dh.reshape(saved['maps'].shape)
         da2 = self.down_back(dp2, 'down2')
         relu_gradient(saved['a2'], da2)
         da1 = self.down_back(self.conv_back(da2, 'conv2'), 'down1')
         relu_gradient(saved['a1'], da1)
         if saved['patches']:
             self.conv1_patches_back(da1)
-        else:
-            self.conv_back(da1, 'conv1', with_dx=False)  # the image needs no gradient
+        else:  # the image needs no gradient: the weights' and bias's alone
+            conv3x3_weight_gradient(self.saved['conv1'], da1, self.grads['conv1 weight'],
+                                    self.grads['conv1 bias'])
 
     def loss_and_grad(self, x, labels, corners=None):
-        """The summed loss of the batch x with its labels (x and corners as forward
-        takes them); grad gets the gradient of the mean loss."""
+        """The summed loss of each network's batch (S,) (x and corners as forward takes
+        them, labels (S, B)); grad gets the gradients of the mean losses."""
         z = self.forward(x, corners)
-        dz = np.empty(z.shape)
-        total = softmax_loss(z, labels, dz)
+        dz = np.empty(z.shape, DTYPE)
+        totals = np.empty(len(z))
+        softmax_loss(z, labels, dz, totals)
         self.backward(dz)
-        return total
+        return totals
 
 
 def row_sums(a, out):
-    """out[o] = the sum of a[o], in lane_dot's order (weight_gradients with no weights)."""
-    weight_gradients(a, np.empty((0, a.shape[1])), np.empty((a.shape[0], 0)), out)
-
-
-def adam_step(theta, grad, mean, var, decay1, decay2, rate):
-    """One step of Adam as MXNet's optimizer takes it, in place; decay1 and decay2 are
-    BETA1 and BETA2 to the power of the step's number (1 for the first)."""
-    mean *= BETA1
-    mean += (1 - BETA1) * grad
-    var *= BETA2
-    var += (1 - BETA2) * grad * grad
-    theta -= rate * math.sqrt(1 - decay2) / (1 - decay1) * mean / (np.sqrt(var) + EPSILON)
+    """out[s, o] = the sum of a[s, o], in lane_dot's order (weight_gradients with no
+    weights)."""
+    seeds, n, size = a.shape
+    weight_gradients(a, np.empty((seeds, 0, size), DTYPE), np.empty((seeds, n, 0), DTYPE),
+                     out)
 
 
 # --- what the chapter calls --------------------------------------------------------------
 
 def batch_last(X, head='dense'):
-    """Canvases X (N, 1, 16, 16) as the engine's batch (1, 16, 16, N). With the global
-    head a network reads canvases of any size that is a multiple of 4 (chapter 6)."""
-    X = np.asarray(X, dtype=np.float64)
+    """Canvases X (N, 1, S, S) as one network's batch (1, 1, S, S, N): S is 16 for the
+    dense head; the global head reads canvases of any size S that is a multiple of 4
+    (chapter 6)."""
+    X = np.asarray(X, dtype=DTYPE)
     size = X.shape[-1] if X.ndim == 4 else 0
     if X.ndim != 4 or X.shape[1:] != (1, size, size) or (
             size != CANVAS if head == 'dense' else size % 4 or size < 8):
         sizes = f'{CANVAS}' if head == 'dense' else 'S, S a multiple of 4 from 8 up'
         raise ValueError(f"X must have shape (N, 1, {sizes}) for the {head!r} head, got "
                          f"{X.shape}")
-    return np.ascontiguousarray(X.transpose(1, 2, 3, 0))
+    return np.ascontiguousarray(X.transpose(1, 2, 3, 0))[None]
 
 
 def digits_last(images):
-    """Images (N, 8, 8) as the engine's batch of digits (1, 8, 8, N)."""
-    return np.ascontiguousarray(np.asarray(images, dtype=np.float64).transpose(1, 2, 0)[None])
+    """Images (N, 8, 8) as one network's batch of digits (1, 1, 8, 8, N)."""
+    return np.ascontiguousarray(np.asarray(images, dtype=DTYPE).transpose(1, 2, 0))[None, None]
 
 
 def check_corners(images, corners):
@@ -821,24 +880,35 @@ def check_corners(images, corners):
                          f"fits on the canvas")
 
 
-def logits(theta, kind, X, head='dense', corners=None, channels=CHANNELS, batch_size=64):
-    """The network's ten scores for each image: shape (N, 10). X is N canvases
-    (N, 1, 16, 16, or any multiple of 4 for the global head); or, with corners (N, 2),
-    N digits (N, 8, 8) placed with their
-    top-left cell at those corners, which the engine computes faster (its first
-    convolution then runs on each digit's surroundings only)."""
-    net = Network(kind, head, theta, channels=channels)
+def forward_batches(net, X, corners=None, batch_size=64):
+    """The scores (S, N, 10) of every network in net for the N images X (as logits takes
+    them, with corners), batch_size images at a time; yields each batch's scores and the
+    maps its head read."""
+    seeds = len(net.params['dense bias'])
     if corners is not None:
         check_corners(X, corners)
         corners = np.asarray(corners, dtype=np.int64)
-    parts = []
     for start in range(0, len(X), batch_size):
         part = slice(start, start + batch_size)
         if corners is None:
-            parts.append(net.forward(batch_last(X[part], head)).T)
+            x = batch_last(X[part], net.head)
+            z = net.forward(np.ascontiguousarray(np.broadcast_to(x, (seeds,) + x.shape[1:])))
         else:
-            parts.append(net.forward(digits_last(X[part]), corners[part]).T)
-    return np.concatenate(parts)
+            x = digits_last(X[part])
+            at = np.ascontiguousarray(np.broadcast_to(corners[part], (seeds,) + corners[part].shape))
+            z = net.forward(np.ascontiguousarray(np.broadcast_to(x, (seeds,) + x.shape[1:])), at)
+        yield z.transpose(0, 2, 1), net.saved['maps']
+
+
+def logits(theta, kind, X, head='dense', corners=None, channels=CHANNELS, batch_size=64):
+    """The network's ten scores for each image: shape (N, 10). X is N canvases
+    (N, 1, 16, 16, or any multiple of 4 for the global head); or, with corners (N, 2),
+    N digits (N, 8, 8) placed with their top-left cell at those corners, which the engine
+    computes faster (its first convolution then runs on each digit's surroundings
+    only)."""
+    net = Networks(kind, head, np.asarray(theta)[None], channels)
+    return np.concatenate([z[0] for z, _ in forward_batches(net, X, corners, batch_size)]
+                          ).astype(np.float64)
 
 
 def predict(theta, kind, X, head='dense', corners=None, channels=CHANNELS):
@@ -849,10 +919,23 @@ def predict(theta, kind, X, head='dense', corners=None, channels=CHANNELS):
 def loss_and_gradient(theta, kind, X, labels, head='dense', channels=CHANNELS):
     """The mean cross-entropy loss on the batch X (N, 1, 16, 16) with its labels, and its
     gradient with respect to each parameter (a dict name: array, as unpack gives)."""
-    net = Network(kind, head, theta, channels=channels)
-    labels = np.asarray(labels, dtype=np.int64)
-    total = net.loss_and_grad(batch_last(X, head), labels)
-    return total / len(labels), unpack(net.grad, kind, head, channels)
+    net = Networks(kind, head, np.asarray(theta)[None], channels)
+    labels = np.asarray(labels, dtype=np.int64)[None]
+    total = net.loss_and_grad(batch_last(X, head), labels)[0]
+    return total / labels.shape[1], {name: g[0] for name, g in net.grads.items()}
+
+
+def gap_maps(theta, kind, X, corners=None, channels=CHANNELS, batch_size=64):
+    """What a class activation map is made of, for a network with the global head: the
+    maps its global average pooling reads, shape (N, C, S/4, S/4) for canvases of S x S,
+    and the dense layer's weights (10, C) and biases (10,). The scores are
+    weights @ (the mean of each map) + biases, so class k's activation map is the sum
+    over c of weights[k, c] * maps[:, c]. X and corners are as logits takes them."""
+    net = Networks(kind, 'global', np.asarray(theta)[None], channels)
+    maps = [m[0].transpose(3, 0, 1, 2) for _, m in forward_batches(net, X, corners, batch_size)]
+    return (np.concatenate(maps).astype(np.float64),
+            net.params['dense weight'][0].astype(np.float64),
+            net.params['dense bias'][0].astype(np.float64))
 
 
 def check_training_args(images, labels, epochs, batch_size, learning_rate):
@@ -871,37 +954,58 @@ def check_training_args(images, labels, epochs, batch_size, learning_rate):
         raise ValueError(f"labels must lie from 0 to {CLASSES - 1}")
 
 
+def train_seeds(kind, images, labels, *, seeds, head='dense', epochs=10, batch_size=16,
+                learning_rate=0.01, channels=CHANNELS, watch=None):
+    """train(kind, images, labels, seed=seed, ...) for each seed in `seeds`: the networks
+    go through the engine together, each computed as it would be alone, so each result
+    is the one train gives for its seed. Returns one result per seed, in order."""
+    images = np.ascontiguousarray(images, dtype=DTYPE)
+    labels = np.ascontiguousarray(labels, dtype=np.int64)
+    check_training_args(images, labels, epochs, batch_size, learning_rate)
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    net = Networks(kind, head, [init_params(kind, head, seed, channels) for seed in seeds],
+                   channels)
+    corners, orders = [], []
+    for seed in seeds:
+        rng = np.random.RandomState([seed, 1])  # a stream of its own, apart from the weights'
+        corners.append(rng.randint(0, CANVAS - 7, size=(epochs, len(images), 2)))
+        orders.append([rng.permutation(len(images)) for _ in range(epochs)])
+    corners, orders = np.array(corners), np.array(orders)  # (S, epochs, N, 2), (S, epochs, N)
+    mean, var = np.zeros_like(net.flat), np.zeros_like(net.flat)
+    losses = np.zeros((len(seeds), epochs))
+    accuracies = np.zeros((len(seeds), epochs))
+    decay1, decay2 = 1.0, 1.0
+    for epoch in range(epochs):
+        rate = learning_rate if 3 * epoch < 2 * epochs else learning_rate / 10
+        for start in range(0, len(images), batch_size):
+            chosen = orders[:, epoch, start:start + batch_size]  # (S, B)
+            digits = np.ascontiguousarray(images[chosen].transpose(0, 2, 3, 1)[:, None])
+            at = np.take_along_axis(corners[:, epoch], chosen[:, :, None], axis=1)
+            losses[:, epoch] += net.loss_and_grad(digits, labels[chosen], at)
+            decay1, decay2 = decay1 * BETA1, decay2 * BETA2  # BETA**step, no library pow
+            adam_step(net.flat, net.grad, mean, var, decay1, decay2, rate)
+        if watch is not None:
+            scores = np.concatenate([z for z, _ in forward_batches(net, watch[0], watch[1])],
+                                    axis=1)
+            accuracies[:, epoch] = np.mean(scores.argmax(axis=2) == watch[2], axis=1)
+    losses /= len(images)
+    thetas = net.thetas()
+    if watch is None:
+        return [(theta, loss) for theta, loss in zip(thetas, losses)]
+    return list(zip(thetas, losses, accuracies))
+
+
 def train(kind, images, labels, *, head='dense', epochs=10, batch_size=16,
           learning_rate=0.01, seed=0, channels=CHANNELS, watch=None):
     """Train a fresh network (init_params(kind, head, seed)) with Adam on the 8 x 8
     `images`, each epoch placing every image at a new random position on the canvas and
     visiting them in a new random order (both seeded). The learning rate is
     `learning_rate` for the first two thirds of the epochs and a tenth of it for the
-    last third, where the network settles. Returns the parameters, the
-    mean loss of each epoch and, with watch=(digits, corners, labels), the accuracy on
-    those digits placed at those corners after each epoch."""
-    images = np.ascontiguousarray(images, dtype=np.float64)
-    labels = np.ascontiguousarray(labels, dtype=np.int64)
-    check_training_args(images, labels, epochs, batch_size, learning_rate)
-    net = Network(kind, head, seed=seed, channels=channels)
-    rng = np.random.RandomState([seed, 1])  # a stream of its own, apart from the weights'
-    corners = rng.randint(0, CANVAS - 7, size=(epochs, len(images), 2))
-    orders = [rng.permutation(len(images)) for _ in range(epochs)]
-    mean, var = np.zeros_like(net.theta), np.zeros_like(net.theta)
-    losses, accuracies, decay1, decay2 = [], [], 1.0, 1.0
-    for epoch in range(epochs):
-        rate = learning_rate if 3 * epoch < 2 * epochs else learning_rate / 10
-        total = 0.0
-        for start in range(0, len(images), batch_size):
-            chosen = orders[epoch][start:start + batch_size]
-            total += net.loss_and_grad(digits_last(images[chosen]), labels[chosen],
-                                       corners[epoch][chosen])
-            decay1, decay2 = decay1 * BETA1, decay2 * BETA2  # BETA**step, no library pow
-            adam_step(net.theta, net.grad, mean, var, decay1, decay2, rate)
-        losses.append(total / len(images))
-        if watch is not None:
-            guesses = predict(net.theta, kind, watch[0], head, watch[1], channels)
-            accuracies.append(np.mean(guesses == watch[2]))
-    if watch is None:
-        return net.theta, np.array(losses)
-    return net.theta, np.array(losses), np.array(accuracies)
+    last third, where the network settles. Returns the parameters, the mean loss of each
+    epoch and, with watch=(digits, corners, labels), the accuracy on those digits placed
+    at those corners after each epoch."""
+    return train_seeds(kind, images, labels, seeds=[seed], head=head, epochs=epochs,
+                       batch_size=batch_size, learning_rate=learning_rate,
+                       channels=channels, watch=watch)[0]
