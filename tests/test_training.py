@@ -7,12 +7,16 @@ computed by hand in the comments.
 """
 import numpy as np
 import pytest
+import torch
 from mxnet import nd
 
 from poolbook.antialias import blur_pool2d
 from poolbook.tinynet import init_params
-from poolbook.training import (CANVAS, CHANNELS, DOWNSAMPLINGS, BlurPool2D, compare, digits,
-                               downsampling, gluon_net, make_net, moved_corners, place)
+from poolbook.training import (CANVAS, CHANNELS, DOWNSAMPLINGS, BlurPool2D, TorchBlurPool2d,
+                               agrees,
+                               compare, digits, downsampling, gluon_loss_and_gradient,
+                               gluon_net, make_net, moved_corners, place, torch_downsampling,
+                               torch_loss_and_gradient, torch_net)
 
 
 def test_digits_are_sklearns_scaled_to_one():
@@ -127,3 +131,44 @@ def test_compare_by_hand():
     assert compare([1, 1], [0.5, 0.5]) == 'above' and compare([1, 1], [1, 1]) == 'level'
     with pytest.raises(ValueError, match='at least two'):
         compare([1], [1, 2])
+
+
+# --- the same network in PyTorch ----------------------------------------------------------
+
+def test_torch_blur_layer_is_blur_pool2d():
+    X = np.random.RandomState(3).rand(2, 4, 9, 10)
+    Y = TorchBlurPool2d(4)(torch.from_numpy(X)).numpy()
+    assert np.allclose(Y, blur_pool2d(X), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize('kind', DOWNSAMPLINGS)
+@pytest.mark.parametrize('head', ['dense', 'global'])
+def test_the_pytorch_network_is_the_gluon_network(kind, head):
+    # Two frameworks, one set of parameters: the same scores, loss and gradients.
+    images, labels = digits()
+    rng = np.random.RandomState(4)
+    X = place(images[:10], *rng.randint(0, 9, (2, 10)))
+    theta = init_params(kind, head, seed=4).astype(np.float64)
+    theta += rng.uniform(-0.05, 0.05, theta.shape)  # no bias left at zero
+    gluon, pytorch = gluon_net(kind, theta, head), torch_net(kind, theta, head)
+    scores = gluon(nd.array(X, dtype='float64')).asnumpy()
+    assert np.allclose(pytorch(torch.from_numpy(X)).detach().numpy(), scores, rtol=1e-10,
+                       atol=1e-12)
+    loss, grads = gluon_loss_and_gradient(gluon, X, labels[:10])
+    torch_loss, torch_grads = torch_loss_and_gradient(pytorch, X, labels[:10])
+    assert abs(torch_loss - loss) < 1e-12 and len(grads) == len(torch_grads)
+    for ours, theirs in zip(torch_grads, grads):
+        assert np.allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_unknown_torch_downsampling_is_refused():
+    with pytest.raises(ValueError, match='kind'):
+        torch_downsampling('min', 4)
+
+
+def test_agrees_by_hand():
+    # The largest magnitude is 10, so rtol 1e-4 allows differences up to 1e-3.
+    assert agrees([10.0, 1.0], [10.0, 1.0009])
+    assert not agrees([10.0, 1.0], [10.0, 1.0011])
+    with pytest.raises(ValueError, match='same shape'):
+        agrees([1.0], [1.0, 2.0])

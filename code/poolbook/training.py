@@ -1,5 +1,5 @@
-"""Chapter 7's digit classifier in MXNet Gluon, and its data: scikit-learn's 8 x 8 digits
-placed at chosen positions on a 16 x 16 canvas.
+"""Chapter 7's digit classifier in MXNet Gluon and in PyTorch, and its data: scikit-learn's
+8 x 8 digits placed at chosen positions on a 16 x 16 canvas.
 
 `make_net(kind, head)` is the network: two 3 x 3 convolutions with ReLU, each followed by
 a layer that halves the resolution (`downsampling`: max or average pooling, max-blur
@@ -8,8 +8,10 @@ global average pooling and a dense layer. It is trained by poolbook.tinynet, whi
 computes the same network with loops that give the same bits on every CPU;
 `gluon_net` and `gluon_loss_and_gradient` put the engine's parameters into this network
 and take its loss and gradient, so that a test and the chapter can compare the two.
+`make_torch_net`, `torch_net` and `torch_loss_and_gradient` do the same in PyTorch.
 """
 import numpy as np
+import torch
 from mxnet import autograd, gluon, nd
 from mxnet.gluon import nn
 from sklearn.datasets import load_digits
@@ -139,6 +141,87 @@ def gluon_loss_and_gradient(net, X, labels):
                      nd.array(labels, dtype='float64')).mean()
     value.backward()
     return value.asscalar(), [p.grad().asnumpy() for p in net.collect_params().values()]
+
+
+class TorchBlurPool2d(torch.nn.Module):
+    """poolbook.blur_pool2d as a PyTorch layer: reflection padding, then a grouped
+    convolution with the fixed binomial filter."""
+
+    def __init__(self, channels, strides=2, filter_size=3):
+        super().__init__()
+        f = torch.from_numpy(binomial_filter(filter_size))
+        kernel = torch.outer(f, f).expand(channels, 1, filter_size, filter_size)
+        self.register_buffer('kernel', kernel.contiguous())  # a constant, not a parameter
+        self.channels, self.strides, self.size = channels, strides, filter_size
+
+    def forward(self, x):
+        """Blur each channel of the batch x and keep every `strides`-th cell."""
+        before, after = (self.size - 1) // 2, self.size // 2
+        x = torch.nn.functional.pad(x, (before, after, before, after), mode='reflect')
+        return torch.nn.functional.conv2d(x, self.kernel.to(x.dtype), stride=self.strides,
+                                          groups=self.channels)
+
+
+def torch_downsampling(kind, channels):
+    """downsampling in PyTorch: the same four layers that halve the resolution."""
+    if kind == 'max':
+        return torch.nn.MaxPool2d(kernel_size=2, stride=2)
+    if kind == 'avg':
+        return torch.nn.AvgPool2d(kernel_size=2, stride=2)
+    if kind == 'max-blur':
+        return torch.nn.Sequential(torch.nn.MaxPool2d(kernel_size=2, stride=1),
+                                   TorchBlurPool2d(channels))
+    if kind == 'strided conv':
+        return torch.nn.Conv2d(channels, channels, kernel_size=2, stride=2)
+    raise ValueError(f"kind must be one of {DOWNSAMPLINGS}, got {kind!r}")
+
+
+def make_torch_net(kind, head='dense'):
+    """make_net in PyTorch: the same layers in the same order (so the same parameters)."""
+    check_head(head)
+    c1, c2 = CHANNELS  # 5 and 10 channels
+    layers = [torch.nn.Conv2d(1, c1, kernel_size=3, padding=1), torch.nn.ReLU(),
+              torch_downsampling(kind, c1),
+              torch.nn.Conv2d(c1, c2, kernel_size=3, padding=1), torch.nn.ReLU(),
+              torch_downsampling(kind, c2)]
+    if head == 'global':
+        layers.append(torch.nn.AdaptiveAvgPool2d(1))
+    features = c2 if head == 'global' else c2 * (CANVAS // 4) ** 2
+    return torch.nn.Sequential(*layers, torch.nn.Flatten(), torch.nn.Linear(features, 10))
+
+
+def torch_net(kind, theta, head='dense'):
+    """make_torch_net(kind, head) in float64, holding the engine's parameters theta."""
+    kind_code(kind)
+    params = unpack(theta, kind, head)
+    net = make_torch_net(kind, head).double()
+    with torch.no_grad():
+        for (name, array), param in zip(params.items(), net.parameters()):
+            if tuple(param.shape) != array.shape:  # the two agree on the parameters' order
+                raise RuntimeError(f"{name}: the engine's shape {array.shape} is not the "
+                                   f"PyTorch parameter's {tuple(param.shape)}")
+            param.copy_(torch.from_numpy(np.asarray(array, dtype=np.float64)))
+    return net
+
+
+def torch_loss_and_gradient(net, X, labels):
+    """The mean cross-entropy loss of the PyTorch network on the batch X (N, 1, 16, 16)
+    and its gradient with respect to each parameter, in the order of the parameters."""
+    net.zero_grad()
+    value = torch.nn.functional.cross_entropy(net(torch.from_numpy(np.asarray(X, np.float64))),
+                                              torch.from_numpy(np.asarray(labels, np.int64)))
+    value.backward()
+    return value.item(), [p.grad.numpy().copy() for p in net.parameters()]
+
+
+def agrees(ours, reference, rtol=1e-4):
+    """Whether the engine's float32 result matches a float64 reference up to float32's
+    rounding: every difference within rtol of the reference's largest magnitude."""
+    ours, reference = np.asarray(ours, np.float64), np.asarray(reference, np.float64)
+    if ours.shape != reference.shape:
+        raise ValueError(f"ours and reference must have the same shape, got {ours.shape} "
+                         f"and {reference.shape}")
+    return bool(np.abs(ours - reference).max() <= rtol * np.abs(reference).max())
 
 
 def compare(a, b):
