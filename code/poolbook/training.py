@@ -177,7 +177,7 @@ def torch_downsampling(kind, channels):
 
 
 def make_torch_net(kind, head='dense'):
-    """make_net in PyTorch: the same layers in the same order (so the same parameters)."""
+    """make_net in PyTorch: the same layers, and parameters, in the same order."""
     check_head(head)
     c1, c2 = CHANNELS  # 5 and 10 channels
     layers = [torch.nn.Conv2d(1, c1, kernel_size=3, padding=1), torch.nn.ReLU(),
@@ -187,7 +187,8 @@ def make_torch_net(kind, head='dense'):
     if head == 'global':
         layers.append(torch.nn.AdaptiveAvgPool2d(1))
     features = c2 if head == 'global' else c2 * (CANVAS // 4) ** 2
-    return torch.nn.Sequential(*layers, torch.nn.Flatten(), torch.nn.Linear(features, 10))
+    layers += [torch.nn.Flatten(), torch.nn.Linear(features, 10)]
+    return torch.nn.Sequential(*layers)
 
 
 def torch_net(kind, theta, head='dense'):
