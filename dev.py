@@ -4,9 +4,13 @@ matches requirements.txt (creating or updating it when not), then runs inside it
 
     python3 dev.py book                 build the HTML book into _build/html, with its PDF
     python3 dev.py pdf                  the whole book as one PDF, _build/pdf/book.pdf
-    python3 dev.py test [PYTEST ARGS]   run the whole test suite (what CI runs)
+    python3 dev.py test [PYTEST ARGS]   run the whole test suite (what CI runs): every
+                                        test on this CPU, then the notebooks again as
+                                        another CPU (--other-cpu)
     python3 dev.py test --quick [ARGS]  unit tests and static book checks only (seconds):
                                         no notebook re-execution, book build or browser
+    python3 dev.py test --other-cpu     only the notebooks, re-run under nbval as on a
+                                        reader's other CPU (see OTHER_CPU)
     python3 dev.py execute NOTEBOOK...  re-run notebooks in a fresh kernel, save outputs
     python3 dev.py sync [NOTEBOOK...]   rewrite every `shows:` cell from the package
                                         source and re-execute the notebooks it changed
@@ -91,13 +95,58 @@ def build_book():
 # sets them from the fixtures a test uses); --quick leaves them out, and the notebooks.
 QUICK = ['tests', '-m', 'not book and not browser']
 
+# A reader's other CPU, on this machine: every dispatch that another x86-64 processor
+# could change, changed. MXNet's native kernel instead of oneDNN's (and oneDNN, where a
+# child process turns it on, limited to SSE4.1); OpenBLAS's Prescott kernel on one
+# thread (another kernel and summation order); numpy without its AVX and FMA loops;
+# numba code for a generic x86-64; PyTorch's kernels without AVX2 or AVX-512; one
+# OpenMP thread where this machine's default is one per core.
+OTHER_CPU = {'MXNET_MKLDNN_ENABLED': '0', 'DNNL_MAX_CPU_ISA': 'SSE41',
+             'OPENBLAS_CORETYPE': 'Prescott', 'OPENBLAS_NUM_THREADS': '1',
+             'NUMBA_CPU_NAME': 'generic', 'ATEN_CPU_CAPABILITY': 'default',
+             'OMP_NUM_THREADS': '1'}
+
+
+def simd_features():
+    """numpy's SIMD features that this CPU has, named as NPY_DISABLE_CPU_FEATURES takes
+    them (only features the CPU has may be listed there)."""
+    from numpy.core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    return ' '.join(f for f in __cpu_dispatch__ if __cpu_features__.get(f)
+                    and (f.startswith('AVX') or f == 'FMA3'))
+
+
+def workers():
+    """pytest-xdist workers: one per core, at most four (each runs notebook kernels)."""
+    return str(min(os.cpu_count() or 1, 4))
+
+
+def pytest(args, env=None):
+    """Run pytest from the root with `args`, files spread over the workers (a notebook's
+    cells stay together, in order, on one worker)."""
+    command = [sys.executable, '-m', 'pytest', '-n', workers(), '--dist', 'loadfile', *args]
+    return subprocess.run(command, cwd=ROOT, env=env).returncode
+
+
+def other_cpu(args):
+    """Every chapter under nbval again, in the environment OTHER_CPU describes."""
+    env = dict(os.environ, **OTHER_CPU, NPY_DISABLE_CPU_FEATURES=simd_features())
+    shown = ' '.join(f'{k}={v}' for k, v in sorted(env.items())
+                     if k in OTHER_CPU or k == 'NPY_DISABLE_CPU_FEATURES')
+    print(f'dev.py: the notebooks again, as another CPU: {shown}', flush=True)
+    return pytest(['chapters', *args], env)
+
 
 def run_tests(args):
-    """Everything: unit tests, nbval over every chapter, the book build, the browser.
-    With --quick: the unit tests and the static checks of the notebooks only."""
+    """Everything: unit tests, nbval over every chapter, the book build, the browser,
+    then the chapters as another CPU. --quick: the unit tests and the static checks of
+    the notebooks only. --other-cpu: the chapters as another CPU only."""
     if '--quick' in args:
-        args = QUICK + [a for a in args if a != '--quick']
-    return subprocess.run([sys.executable, '-m', 'pytest', *args], cwd=ROOT).returncode
+        return pytest(QUICK + [a for a in args if a != '--quick'])
+    if '--other-cpu' in args:
+        return other_cpu([a for a in args if a != '--other-cpu'])
+    print('dev.py: every test, on this CPU', flush=True)
+    status = pytest(args)
+    return other_cpu([]) or status
 
 
 def execute(paths):
@@ -157,15 +206,31 @@ def bench(args):
     return status
 
 
+def pdf(args):
+    """The whole book as _build/pdf/book.pdf, printed offline by Chromium (tools/bookpdf.py)."""
+    from tools import bookpdf  # the repository root, this file's folder, is on sys.path
+
+    return bookpdf.main(args)
+
+
+def book(args):
+    """The PDF (skipped with a note on a machine without Chromium), then the HTML book,
+    which links the PDF and holds a copy of it (sphinx_ext/book_pdf.py)."""
+    print('dev.py: printing the book to _build/pdf/book.pdf (tools/bookpdf.py)', flush=True)
+    status = pdf(['--if-browser'])
+    if status:
+        return status
+    print('dev.py: building the HTML book into _build/html (jupyter-book build)', flush=True)
+    return build_book()
+
+
 COMMANDS = {
-    'book': lambda args: build_book() or COMMANDS['pdf'](['--if-browser']),
+    'book': book,
     'test': run_tests,
     'execute': execute,
     'sync': sync,
     'bench': bench,
-    # the whole book as _build/pdf/book.pdf, printed offline by Chromium (tests/bookpdf.py)
-    'pdf': lambda args: subprocess.run([sys.executable, str(ROOT / 'tests' / 'bookpdf.py'),
-                                        *args], cwd=ROOT).returncode,
+    'pdf': pdf,
 }
 
 

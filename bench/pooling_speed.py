@@ -34,7 +34,7 @@ from poolbook.speed import (cpu_model, interleaved_medians, mxnet_in_child,  # n
 CASES = [
     ('3x3 example', (1, 1, 3, 3), 2, 1, 0),
     ('64x64 map', (1, 1, 64, 64), 2, 2, 0),
-    ('ResNet stem', (32, 64, 56, 56), 3, 2, 1),
+    ('3x3/2 on 56x56 maps', (32, 64, 56, 56), 3, 2, 1),  # ResNet-18's first-stage size
     ('VGG-style', (32, 64, 112, 112), 2, 2, 0),
     ('stride 1', (8, 256, 28, 28), 3, 1, 1),
 ]

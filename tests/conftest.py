@@ -1,8 +1,15 @@
-"""Fixtures shared by the book-level and browser tests, and the markers of slow tests."""
+"""Fixtures shared by the tests: the unit tests' random generator, array kinds and
+hypothesis profile; the book-level and browser tests' built book and browser; the markers
+of slow tests."""
+import fcntl
+import os
 import subprocess
 import sys
+import zlib
 
+import numpy as np
 import pytest
+from hypothesis import settings
 
 import pagecheck
 from notebooks import ROOT
@@ -10,15 +17,89 @@ from notebooks import ROOT
 BUILD_LOG = ROOT / '_build' / 'sphinx-warnings.log'  # written by dev.py book
 
 
+# ------------------------------------------------------------------ the unit tests
+
+PACKAGE = ROOT / 'code' / 'poolbook'
+# The functions numba caches on disk (kernels.py, and loops.py's copy of chapter 1's
+# compiled loop): their index files, in numba's cache next to the source.
+CACHED = {'kernels.py': 'kernels.pool_maps-*.nbi', 'loops.py': 'loops.loop_njit-*.nbi'}
+
+
+def numba_cache_is_fresh():
+    """True when numba's disk cache holds an index for each cached function, newer than
+    its source (numba recompiles a function whose source changed)."""
+    if os.environ.get('NUMBA_CACHE_DIR') or os.environ.get('POOLBOOK_COMPILED') == '0':
+        return os.environ.get('POOLBOOK_COMPILED') == '0'  # elsewhere: warm to be sure
+    for source, pattern in CACHED.items():
+        indexes = list((PACKAGE / '__pycache__').glob(pattern))
+        if not indexes or max(p.stat().st_mtime for p in indexes) < (
+                PACKAGE / source).stat().st_mtime:
+            return False
+    return True
+
+
+def pytest_sessionstart(session):
+    """Compile the numba code once per test run, before pytest-xdist starts its workers,
+    when the disk cache lacks it (a fresh clone, an edited kernel): the workers then load
+    it instead of each compiling it again. The workers themselves skip this."""
+    if hasattr(session.config, 'workerinput') or numba_cache_is_fresh():
+        return
+    from poolbook import kernels, loops
+    kernels.warm()
+    for dtype in (np.float32, np.float64):
+        loops.pool2d_njit(np.zeros((2, 2), dtype), 2)
+
+# Every run tries the same hypothesis cases (no example database, no randomness between
+# runs), with no deadline: a case's time depends on the machine's load, not on the code.
+# Each test sets its own max_examples, measured to keep the suite's time where it was.
+settings.register_profile('poolbook', deadline=None, database=None, derandomize=True,
+                          print_blob=True)
+settings.load_profile('poolbook')
+
+
+@pytest.fixture
+def rng(request):
+    """A numpy random generator seeded from the test's id: the same numbers on every run,
+    other numbers in every test."""
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+def ndarray_of(A):
+    """The numpy array A as an mx.nd.NDArray of its dtype (MXNet is imported here, on
+    first use: the book-level tests never need it)."""
+    from mxnet import nd
+    return nd.array(A, dtype=A.dtype)
+
+
+ARRAY_KINDS = {'numpy': lambda A: A, 'ndarray': ndarray_of}
+
+
+@pytest.fixture(params=list(ARRAY_KINDS))
+def as_kind(request):
+    """A function that turns a numpy array into each kind of array the package takes in
+    turn: the numpy array itself, then an mx.nd.NDArray of the same dtype."""
+    return ARRAY_KINDS[request.param]
+
+
 @pytest.fixture(scope='session')
 def built_book():
-    """Build the whole book once per test session with the README's `dev.py book` and
-    return the path of _build/html. Any Sphinx warning fails the build (-W); the log of
-    Sphinx's own messages must hold none either (pip's, when dev.py sets up .venv, are
-    not Sphinx's and do not count)."""
-    result = subprocess.run([sys.executable, str(ROOT / 'dev.py'), 'book'],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    """Build the whole book once per test run with the README's `dev.py book` and return
+    the path of _build/html. Any Sphinx warning fails the build (-W); the log of Sphinx's
+    own messages must hold none either (pip's, when dev.py sets up .venv, are not
+    Sphinx's and do not count). With pytest-xdist, the first worker that needs the book
+    builds it while the others wait on a lock, and the run's id marks it as built."""
+    BUILD_LOG.parent.mkdir(exist_ok=True)
+    run = os.environ.get('PYTEST_XDIST_TESTRUNUID')  # one id per run, shared by workers
+    marker = BUILD_LOG.parent / 'built-for-run'
+    with open(BUILD_LOG.parent / 'build.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if run is None or not marker.exists() or marker.read_text() != run:
+            marker.unlink(missing_ok=True)
+            result = subprocess.run([sys.executable, str(ROOT / 'dev.py'), 'book'],
+                                    cwd=ROOT, capture_output=True, text=True)
+            assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+            if run is not None:
+                marker.write_text(run)
     warnings = BUILD_LOG.read_text()
     assert 'WARNING' not in warnings, warnings[-4000:]
     return ROOT / '_build' / 'html'

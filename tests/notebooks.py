@@ -10,6 +10,7 @@ import difflib
 import importlib
 import inspect
 import pathlib
+import re
 
 import nbformat
 import yaml
@@ -128,3 +129,40 @@ def sync(nb):
                 cell.source = source
                 changed.append(tags[0])
     return changed
+
+
+# ------------------------------------------------------- numbers that another CPU flips
+
+SIGNIFICANT = 10  # the most significant digits a printed or glued float may show
+TEXT_OUTPUTS = ('text/plain', 'text/html', 'text/markdown', 'text/latex')
+GLUED = 'application/papermill.record/'  # the prefix of a glued value's mime type
+DECIMAL = re.compile(r'(?<![\w.])\d*\.\d+(?:[eE][-+]?\d+)?')
+
+
+def significant_digits(number):
+    """How many significant digits a decimal number has as written: 3 for '0.00123'."""
+    mantissa = re.split('[eE]', number)[0].replace('.', '')
+    return len(mantissa.lstrip('0')) or 1
+
+
+def output_texts(cell):
+    """Every text a code cell's outputs hold (printed streams, displayed and glued values)."""
+    for out in cell.get('outputs', []):
+        if out.output_type == 'stream':
+            yield out.text
+        for mime, text in out.get('data', {}).items():
+            if mime.removeprefix(GLUED) in TEXT_OUTPUTS:
+                yield ''.join(text)
+
+
+def long_floats(nb):
+    """(code cell index, number) for every float a cell prints or glues with more than
+    SIGNIFICANT significant digits; cells whose output nbval ignores are left out."""
+    found = []
+    for i, cell in enumerate(code_cells(nb)):
+        if 'nbval-ignore-output' in cell.metadata.get('tags', []):
+            continue
+        for text in output_texts(cell):
+            found += [(i, n) for n in DECIMAL.findall(text)
+                      if significant_digits(n) > SIGNIFICANT]
+    return found

@@ -30,6 +30,7 @@ import contextlib
 import dataclasses
 import functools
 import http.server
+import json
 import os
 import pathlib
 import re
@@ -481,3 +482,36 @@ def report(page, problems):
     """The problems as an assertion message."""
     lines = '\n  '.join(map(str, problems))
     return f'{page}: {len(problems)} problem(s) a reader would meet:\n  {lines}'
+
+
+# --------------------------------------------------- the live explorer (chapter 2)
+
+# Move the page's first explorer (_static/explorer.js) to each setting, as its controls
+# would (instance.set), and read back what it then shows: the settings its controls
+# hold, the machine-readable copy of its output (data-shape, data-output, data-message,
+# data-formula) and the text of its output table, status line and refusal.
+EXPLORER_VIEWS = """json => {
+    const settings = JSON.parse(json);
+    const explorer = window.poolExplorer.instances[0], root = explorer.root;
+    const text = selector => root.querySelector(selector).textContent;
+    return JSON.stringify(settings.map(setting => {
+        explorer.set(setting);
+        return {settings: explorer.settings(), shape: root.dataset.shape,
+                output: root.dataset.output, message: root.dataset.message,
+                formula: root.dataset.formula, status: text('.pe-status'),
+                refused: text('.pe-refused'),
+                table: root.querySelector('.pe-figure').hidden ? [] :
+                    Array.from(root.querySelectorAll('table.pe-output tr'),
+                               tr => Array.from(tr.cells, td => td.textContent))};
+    }));
+}"""
+
+
+def explorer_views(tab, settings, chunk=1500):
+    """What the page's first explorer shows for each of `settings` (dicts of pool2d's
+    arguments and 'source', the input's name), one page evaluation per `chunk`.
+    (Both ways as JSON text: playwright's own serialization of a few thousand objects
+    takes seconds.)"""
+    for start in range(0, len(settings), chunk):
+        part = settings[start:start + chunk]
+        yield from zip(part, json.loads(tab.evaluate(EXPLORER_VIEWS, json.dumps(part))))

@@ -12,8 +12,9 @@ import pytest
 from mxnet import nd
 
 import poolbook
-from poolbook.adaptive import adaptive_bins, adaptive_pool2d, global_pool2d
-from poolbook.pooling import pool2d
+from poolbook.adaptive import (adaptive_bins, adaptive_pool2d, global_pool2d,
+                               ordinary_window)
+from poolbook.pooling import output_size, pool2d
 
 TOL = dict(rtol=1e-5, atol=1e-6)
 
@@ -210,3 +211,86 @@ def test_byte_swapped_input_gives_native_float64(function, mode):
     Y = function(X, mode)
     assert Y.dtype == np.float64 and Y.dtype.isnative
     assert Y.ravel().tolist() == [2.5 if mode == 'avg' else 4.0]
+
+
+# ----------------------------------------------------------------------------------------
+# ordinary_window: when the adaptive bins are the windows of ordinary pooling.
+
+def windows_by_definition(n, k, s, p, out):
+    """The `out` windows of ordinary pooling along n cells, [i s - p, i s - p + k) cut to
+    the input, as (starts, ends): chapter 2's definition, written out here."""
+    return ([max(0, i * s - p) for i in range(out)],
+            [min(n, i * s - p + k) for i in range(out)])
+
+
+def bins_by_definition(n, out):
+    """The adaptive bins [floor(i n / out), ceil((i + 1) n / out)), with math's own."""
+    return ([math.floor(i * n / out) for i in range(out)],
+            [math.ceil((i + 1) * n / out) for i in range(out)])
+
+
+@pytest.mark.parametrize('n, out, want', [
+    (12, 4, (3, 3, 0)),   # 12 = 4 * 3: [0, 3), [3, 6), [6, 9), [9, 12)
+    (13, 4, (4, 3, 0)),   # 13 / 4 = 3.25: [0, 4), [3, 7), [6, 10), [9, 13)
+    (7, 3, (3, 2, 0)),    # 7 / 3 = 2.33: [0, 3), [2, 5), [4, 7)
+    (5, 3, (3, 2, 1)),    # 5 / 3 = 1.67: [0, 2), [1, 4), [3, 5): [-1, 2) ... cut
+    (11, 4, (4, 3, 1)),   # 11 / 4 = 2.75: [0, 3), [2, 6), [5, 9), [8, 11)
+    (10, 4, None),        # 10 / 4 = 2.5: [0, 3), [2, 5), [5, 8), [7, 10): steps 2, 3, 2
+    (9, 4, (3, 2, 0)),    # 9 / 4 = 2.25: [0, 3), [2, 5), [4, 7), [6, 9)
+    (1, 1, (1, 1, 0)), (6, 6, (1, 1, 0)), (6, 1, (6, 6, 0)),
+    (7, 2, (4, 3, 0)),    # two bins of an odd axis: [0, 4), [3, 7)
+])
+def test_ordinary_window_by_hand(n, out, want):
+    assert ordinary_window(n, out) == want
+
+
+def test_ordinary_window_is_right_about_every_small_axis():
+    # An independent search: every window k, stride s and padding p < k (k <= n + 2p, as
+    # pool2d demands; p up to n) whose windows are the bins, by the two definitions.
+    for n in range(1, 15):
+        for out in range(1, n + 1):
+            found = {(k, s, p) for p in range(n + 1) for k in range(p + 1, n + 2 * p + 1)
+                     for s in range(1, n + 2 * p - k + 2)
+                     if output_size(n, k, s, p) == out
+                     and windows_by_definition(n, k, s, p, out) == bins_by_definition(n, out)}
+            got = ordinary_window(n, out)
+            assert (got is not None) == bool(found), (n, out, got, found)
+            if got is not None:  # its windows are the bins (its stride may be above
+                k, s, p = got    # the search's last one when there is only one bin)
+                assert output_size(n, k, s, p) == out, (n, out, got)
+                assert windows_by_definition(n, k, s, p, out) == \
+                    bins_by_definition(n, out), (n, out, got)
+
+
+@pytest.mark.parametrize('n, out', [(5, 3), (11, 4), (13, 4), (12, 4), (2, 2)])
+def test_ordinary_window_gives_pool2d_max_and_the_average_of_cells_only(n, out):
+    rng = np.random.default_rng(n * 100 + out)
+    X = rng.standard_normal((2, n, n + 1))
+    k, s, p = ordinary_window(n, out)
+    k_w, s_w, p_w = ordinary_window(n + 1, 2)
+    for mode in ('max', 'avg'):
+        want = pool2d(X, (k, k_w), mode, strides=(s, s_w), padding=(p, p_w),
+                      count_include_pad=False)
+        np.testing.assert_allclose(adaptive_pool2d(X, (out, 2), mode), want, **TOL)
+
+
+def test_with_padding_the_average_counting_padding_differs():
+    # 5 cells into 3 bins: the first bin [0, 2) averages 2 cells; pool2d's window [-1, 2)
+    # counting padding divides by 3.
+    X = np.arange(5.0).reshape(5, 1)
+    assert adaptive_pool2d(X, (3, 1), 'avg')[0, 0] == 0.5
+    assert pool2d(X, (3, 1), 'avg', strides=(2, 1), padding=(1, 0))[0, 0] == 1 / 3
+
+
+@pytest.mark.parametrize('args, error, words', [
+    ((0, 1), ValueError, ['n and out', 'at least 1']),
+    ((3, 0), ValueError, ['n and out', 'at least 1']),
+    ((3, 4), ValueError, ['out must be at most n = 3', 'got out = 4']),
+    ((2.5, 1), TypeError, ['n and out']),
+    ((True, 1), TypeError, ['n and out']),
+])
+def test_ordinary_window_refuses_what_has_no_answer(args, error, words):
+    with pytest.raises(error) as info:
+        ordinary_window(*args)
+    for word in words:
+        assert word in str(info.value), str(info.value)

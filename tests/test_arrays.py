@@ -1,10 +1,13 @@
 """Tests of poolbook.arrays: which arrays go in, what comes back, and what is refused."""
+import tracemalloc
+
 import mxnet as mx
 import numpy as np
 import pytest
 from mxnet import nd
 
-from poolbook.arrays import check_kind, like_input, to_numpy
+from poolbook.arrays import (as_ndarray, check_kind, leading_axes_merge, like_input,
+                             map_chunks, mean_dtype, sum_dtype, to_numpy)
 
 X = np.arange(12, dtype=np.float32).reshape(3, 4)
 
@@ -111,7 +114,6 @@ def test_like_input_keeps_the_context():
 
 
 # map_chunks: a few maps at a time, copying only those that must be copied.
-from poolbook.arrays import leading_axes_merge, map_chunks  # noqa: E402
 
 B = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
 
@@ -142,7 +144,6 @@ def test_leading_axes_merge_only_without_a_copy():
 
 
 def test_map_chunks_of_fortran_order_copies_one_chunk_only():
-    import tracemalloc
     X = np.asfortranarray(np.ones((16, 16, 32, 32), np.float32))
     tracemalloc.start()
     count, fetch = map_chunks(X)
@@ -154,7 +155,6 @@ def test_map_chunks_of_fortran_order_copies_one_chunk_only():
 
 
 # as_ndarray: for the functions that compute with MXNet's operators.
-from poolbook.arrays import as_ndarray  # noqa: E402
 
 
 def test_as_ndarray_keeps_an_ndarray_of_the_right_dtype():
@@ -173,7 +173,6 @@ def test_as_ndarray_converts_other_kinds(make):
 
 
 def test_sum_and_mean_dtypes():
-    from poolbook.arrays import mean_dtype, sum_dtype
     want_sum = {'float16': 'float32', 'float32': 'float32', 'float64': 'float64',
                 'int8': 'float64', 'uint8': 'float64', 'int64': 'float64'}
     for dtype, want in want_sum.items():

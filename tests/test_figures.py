@@ -150,6 +150,49 @@ def test_animation_plays_offline_one_frame_per_output_with_a_stable_id():
     assert len(html.encode()) < 1_000_000
 
 
+def test_animation_frames_have_twice_the_pixels_shown_at_the_figure_size():
+    import re
+    from poolbook.figures import animate_pooling
+    from poolbook.player import frame_size
+    html = animate_pooling(X3, (2, 2)).data
+    # A step over the 3 x 3 input: 3 input + 2 + 2 output columns = 7 cells wide, 3 rows
+    # + 2.4 = 5.4 cells high; 0.5 inch a cell at 100 dpi is 350 x 270 pixels, twice that
+    # in the frames.
+    assert frame_size(html) == (700, 540)
+    assert re.findall(r'<img id="_anim_img[0-9a-f]{32}" width="350">', html)
+
+
+def test_in_a_kernel_figures_are_stored_at_twice_their_pixels_and_shown_at_their_size():
+    """Imported where an IPython shell runs with the inline backend (as in a notebook's
+    kernel), the module has every figure stored as a 'retina' PNG: twice the pixels, with
+    the size to show it at in the output's metadata. In a child process: the shell is
+    global."""
+    import json
+    import os
+    import subprocess
+    import sys
+    child = """if True:
+        import base64, json, struct
+        from IPython.core.interactiveshell import InteractiveShell
+        from IPython.core.pylabtools import print_figure
+        shell = InteractiveShell.instance()
+        import numpy as np
+        from poolbook.figures import draw_pooling  # imports pyplot: the inline backend
+        figure = draw_pooling(np.eye(3), 2)
+        data, metadata = shell.display_formatter.format(figure)
+        size = lambda png: struct.unpack('>II', png[16:24])
+        print(json.dumps([size(base64.b64decode(data['image/png'])), metadata['image/png'],
+                          size(print_figure(figure, 'png'))]))  # IPython's plain PNG
+    """
+    env = {**os.environ, 'MPLBACKEND': 'module://matplotlib_inline.backend_inline'}
+    result = subprocess.run([sys.executable, '-c', child], capture_output=True, text=True,
+                            env=env, check=True)
+    (png_w, png_h), shown, (plain_w, plain_h) = json.loads(result.stdout)
+    assert (png_w // 2, png_h // 2) == (shown['width'], shown['height'])
+    # shown as big as IPython's plain PNG of the figure (to the pixel its crop rounds to)
+    assert abs(shown['width'] - plain_w) <= 1 and abs(shown['height'] - plain_h) <= 1
+
+
 # Chapter 4: gradients of max and average pooling, and the softmax-pooling beta sweep.
 # Each 2 x 2 window of X_GRAD has one winner: 5 (top left), 7, 13 and 15 (bottom right).
 X_GRAD = np.array([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]], dtype=np.float32)

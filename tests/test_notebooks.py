@@ -7,8 +7,9 @@ import inspect
 
 import pytest
 
-from notebooks import (CHAPTERS, ROOT, cell_ast, code_cells, drift, notebook_paths, read,
-                       shows_tags, sync, toc_files)
+import nbformat
+from notebooks import (CHAPTERS, ROOT, SIGNIFICANT, cell_ast, code_cells, drift,
+                       long_floats, notebook_paths, read, shows_tags, sync, toc_files)
 
 NOTEBOOKS = notebook_paths()
 IDS = [p.name for p in NOTEBOOKS]
@@ -76,6 +77,32 @@ def test_drift_shows_its_diff_and_sync_repairs_it():
     assert sync(nb) == shows_tags(shown[0]) and drift(nb) == []
     shown[0].metadata['tags'] = []
     assert 'does not carry exactly one tag' in drift(nb)[0]
+
+
+# ---------------------------------------------- numbers that read the same on every CPU
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=IDS)
+def test_printed_and_glued_floats_are_rounded(path):
+    # Another CPU (BLAS kernel, SIMD loops, thread count) can change the last digits of
+    # a float; a printed or glued float shows only the digits its claim needs.
+    found = long_floats(read(path))
+    assert not found, (f'{path.name}: floats with more than {SIGNIFICANT} significant '
+                       f'digits (round them, e.g. glue(name, round(x, 2))): {found[:8]}')
+
+
+def test_long_floats_are_found_in_prints_and_glued_values():
+    v4 = nbformat.v4
+    cells = [v4.new_code_cell('print(0.1 + 0.2)', outputs=[
+                 v4.new_output('stream', name='stdout', text='0.30000000000000004\n')]),
+             v4.new_code_cell("glue('loss', loss)", outputs=[v4.new_output(
+                 'display_data', data={'application/papermill.record/text/plain':
+                                       '20.003576850501346'})]),
+             v4.new_code_cell('print(x)', outputs=[v4.new_output(
+                 'stream', name='stdout', text='[0.33333334 0.5] 1.25e-07 0.0001234567\n')]),
+             v4.new_code_cell('t', metadata={'tags': ['nbval-ignore-output']}, outputs=[
+                 v4.new_output('stream', name='stdout', text='0.012345678901234\n')])]
+    found = long_floats(v4.new_notebook(cells=cells))
+    assert found == [(0, '0.30000000000000004'), (1, '20.003576850501346')]
 
 
 # ------------------------------------------------- what the chapters show and import

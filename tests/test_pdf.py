@@ -1,14 +1,15 @@
-"""The PDF of the whole book (tests/bookpdf.py, `python3 dev.py pdf`), which `dev.py book`
-prints from the single-page HTML build with Chromium; read back with pypdf."""
+"""The PDF of the whole book (tools/bookpdf.py, `python3 dev.py pdf`), which `dev.py book`
+prints from the single-page HTML build with Chromium; read back with pypdf, and its layout
+with tools/pdfcheck.py (whose checks tests/test_pdf_checks.py shows firing on bad pages)."""
 import re
-import unicodedata
 
+import pagecheck
 import pytest
+from notebooks import ROOT, code_cells, read, toc_files
 from pypdf import PdfReader
 
-import bookpdf
-import pagecheck
-from notebooks import ROOT, code_cells, read, toc_files
+from tools import bookpdf, pdfcheck
+from tools.pdfcheck import squash
 
 # It needs the built book (and so Chromium): `dev.py test --quick` skips it.
 pytestmark = [pytest.mark.book, pytest.mark.browser]
@@ -19,11 +20,6 @@ def title(name):
     path = next(ROOT.glob(name + '.*'))
     text = (read(path).cells[0].source if path.suffix == '.ipynb' else path.read_text())
     return next(line[2:].strip() for line in text.splitlines() if line.startswith('# '))
-
-
-def squash(text):
-    """Text with ligatures undone and every run of whitespace one space."""
-    return re.sub(r'\s+', ' ', unicodedata.normalize('NFKC', text)).strip()
 
 
 @pytest.fixture(scope='module')
@@ -38,8 +34,14 @@ def pdf(built_book):
 
 
 @pytest.fixture(scope='module')
-def text(pdf):
-    return squash('\n'.join(page.extract_text() for page in pdf[1].pages))
+def pages(pdf):
+    """Each page's text, filled areas and images, where they are (pdfcheck.Page)."""
+    return pdfcheck.read(pdf[0], bookpdf.MARGINS)
+
+
+@pytest.fixture(scope='module')
+def text(pages):
+    return squash('\n'.join(page.text for page in pages))
 
 
 def outline_titles(reader):
@@ -75,16 +77,82 @@ def test_every_chapter_title_is_there(text):
     assert not missing
 
 
-def test_outline_lists_every_chapter_in_order(pdf):
-    reader = pdf[1]
+def chapter_pages(reader):
+    """The page number (from 1) of each chapter's bookmark, in the order of _toc.yml; the
+    landing page, which opens the book, on page 1."""
     marks = outline_titles(reader)
-    pages = []
-    for name in toc_files()[1:]:  # the landing page opens the book; then each chapter
+    pages = [1]
+    for name in toc_files()[1:]:
         wanted = re.sub(r'\s', '', squash(title(name)))
         hits = [page for mark, page in marks if re.sub(r'\s', '', mark) == wanted]
         assert hits, f'no bookmark for {title(name)!r}'
-        pages.append(hits[0])
+        pages.append(hits[0] + 1)
+    return pages
+
+
+def test_outline_lists_every_chapter_in_order(pdf):
+    pages = chapter_pages(pdf[1])
     assert pages == sorted(pages) and len(set(pages)) == len(pages)
+
+
+def report(problems):
+    return f'{len(problems)} problem(s) on paper:\n  ' + '\n  '.join(map(str, problems))
+
+
+def test_no_page_is_nearly_empty(pdf, pages):
+    """Every page's content reaches at least half-way down its text area, except the
+    last page of a chapter (the page before the next chapter's first, and the last)."""
+    ends = {first - 1 for first in chapter_pages(pdf[1])[1:]} | {len(pages)}
+    problems = pdfcheck.sparse(pages, ends)
+    assert not problems, report(problems)
+
+
+def test_no_code_line_is_wider_than_its_box(pages):
+    problems = pdfcheck.wide(pages)
+    assert not problems, report(problems)
+
+
+# In the print layout of the page that was printed: how wide 88 columns of code are, and
+# the narrowest room a code or output box has for its text.
+ROOM = """() => {
+    const boxes = Array.from(document.querySelectorAll('div.cell_input pre, div.cell_output pre'));
+    const room = boxes.map(pre => {
+        const style = getComputedStyle(pre);
+        return pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    });
+    const probe = document.createElement('span');
+    probe.textContent = 'x'.repeat(88);
+    boxes[0].appendChild(probe);
+    const columns = probe.getBoundingClientRect().width;
+    probe.remove();
+    return [columns, Math.min(...room), boxes.length];
+}"""
+
+
+def test_a_line_of_88_columns_fits_every_code_box_on_paper(pdf, page):
+    """The book's longest code line (tests/test_notebooks.py) fits every code and output
+    box as printed, the narrowest (in an exercise's solution) included: not only the lines
+    the book has today."""
+    with pagecheck.serve(bookpdf.WORK / '_build' / 'singlehtml') as base:
+        page.set_viewport_size({'width': bookpdf.TEXT_WIDTH, 'height': bookpdf.TEXT_HEIGHT})
+        page.emulate_media(media='print')
+        page.goto(base + 'book.html', wait_until='load')
+        page.evaluate(bookpdf.UNFOLD)
+        columns, room, boxes = page.evaluate(ROOM)
+    assert boxes > 100 and columns <= room, f'88 columns take {columns:.0f} px, room {room}'
+
+
+def test_no_box_is_split_leaving_a_line_or_less_at_a_page_break(pages):
+    problems = pdfcheck.split(pages)
+    assert not problems, report(problems)
+
+
+def test_every_code_line_is_printed_whole_on_one_line(pages):
+    """Not wrapped, not cut: each line of each code cell's source is one line of the PDF."""
+    lines = [line for name in toc_files() for path in ROOT.glob(name + '.ipynb')
+             for cell in code_cells(read(path)) for line in cell.source.splitlines()]
+    problems = pdfcheck.broken(pages, lines)
+    assert not problems, report(problems)
 
 
 def test_math_is_typeset_not_raw_tex(text):
@@ -114,6 +182,34 @@ def test_figures_are_there(pdf):
                  for cell in code_cells(read(path)) for out in cell.outputs)
     printed = sum(image_count(page) for page in reader.pages)
     assert printed >= stored > 0
+
+
+def test_no_dead_controls_on_paper(text):
+    """On paper the animation's buttons give way to its note, and the explorer's note
+    sends the reader to the HTML book for a button that only the web page has."""
+    from poolbook import explorer, player
+    assert squash(re.sub(r'<[^>]+>', '', player.PRINT_NOTE)) in text
+    assert 'Once Loop Reflect' not in text and '\u25b6\u25b6|' not in text  # the controls
+    assert squash(explorer.PRINT_NOTE) in text and squash(explorer.NOTE) not in text
+
+
+def test_figures_keep_their_shape(pages):
+    problems = pdfcheck.shape(pages)
+    assert not problems, report(problems)
+
+
+def test_figures_stored_at_twice_their_pixels_print_sharp(pages):
+    """A figure that a notebook stores at twice its pixels (a 'retina' PNG with the size to
+    show it at, poolbook.figures; an animation's frames, shown at half their width) prints
+    with two pixels or more per CSS pixel: sharp when zoomed, not shown twice as big."""
+    outputs = [out for name in toc_files() for path in ROOT.glob(name + '.ipynb')
+               for cell in code_cells(read(path)) for out in cell.outputs]
+    stored = sum('width' in out.get('metadata', {}).get('image/png', {}) for out in outputs)
+    stored += sum(bool(re.search(r'<img id="_anim_img\w+" width="\d+">',
+                                 out.get('data', {}).get('text/html', '')))
+                  for out in outputs)
+    sharp = sum(pdfcheck.sharpness(image) >= 1.9 for page in pages for image in page.images)
+    assert stored > 0 and sharp >= stored
 
 
 def test_internal_links_stay_in_the_pdf(pdf):

@@ -1,6 +1,7 @@
 """The measuring helpers of chapter 5 and the benchmark: their logic, not the machine's
 speed (nothing here asserts how fast anything is)."""
 import numpy as np
+import pytest
 
 from poolbook.speed import (count_bytecodes, interleaved_medians, peak_extra_memory,
                             traffic_bytes)
@@ -60,7 +61,9 @@ def test_relation_words_follow_the_numbers():
     assert relation(1.04, 1.0) == 'about as fast as'
 
 
-LOG = [  # lines as oneDNN 2.4 prints them with DNNL_VERBOSE=1 (MXNet 1.9.1)
+LOG = [  # lines as oneDNN 2.4 prints them with DNNL_VERBOSE=1 (MXNet 1.9.1), the fields
+    # as its documentation lists them: marker, operation, engine, primitive, implementation,
+    # propagation, formats, attributes, auxiliary information, problem, time in ms
     'dnnl_verbose,info,oneDNN v2.4.4 (commit 5818c40f07bdb6307f9bc64e929836fe036da644)',
     'dnnl_verbose,info,cpu,runtime:OpenMP',
     'dnnl_verbose,info,cpu,isa:Intel AVX-512 with Intel DL Boost and bfloat16 support',
@@ -68,31 +71,82 @@ LOG = [  # lines as oneDNN 2.4 prints them with DNNL_VERBOSE=1 (MXNet 1.9.1)
     'abcd:f0 dst_f32::blocked:abcd:f0 ws_undef::undef::f0,,alg:pooling_max,mb32ic64_ih56oh28'
     'kh3sh2dh0ph1_iw56ow28kw3sw2dw0pw1,7.86304',
     'dnnl_verbose,exec,cpu,reorder,simple:any,undef,src_f32::blocked:abcd:f0,,,2x2,0.01',
-    'dnnl_verbose,exec,cpu,pooling_v2,ref:any,forward_inference,...,0.5',
+    'dnnl_verbose,exec,cpu,pooling_v2,simple_nchw:any,forward_inference,src_f32::blocked:'
+    'abcd:f0 dst_f32::blocked:abcd:f0 ws_undef::undef::f0,,alg:pooling_max,mb1ic1_ih8oh6'
+    'kh3sh1dh0ph0_iw8ow6kw3sw1dw0pw0,0.00805664',
+    'dnnl_verbose,exec,cpu,pooling_v2,ref:any,forward_inference',  # cut short
 ]
+RESNET_SIZED = ((32, 64, 56, 56), 3, 2, 1)  # the layer of LOG[3]
+ONE_MAP = ((1, 1, 8, 8), 3, 1, 0)           # the layer of LOG[5]
 
 
 def test_onednn_log_gives_the_pooling_kernels_and_the_isa():
     from poolbook.speed import onednn_isa, onednn_pooling_kernels
-    assert onednn_pooling_kernels(LOG) == ['jit:avx512_core', 'ref:any']
+    assert onednn_pooling_kernels(LOG) == ['jit:avx512_core', 'ref:any', 'simple_nchw:any']
     assert onednn_pooling_kernels(LOG[:3]) == []
     assert onednn_isa(LOG) == 'Intel AVX-512 with Intel DL Boost and bfloat16 support'
     assert onednn_isa(LOG[3:]) is None
 
 
-def test_onednn_choice_says_switched_off_known_or_unknown():
-    from poolbook.speed import onednn_choice
-    assert onednn_choice(LOG, {}) == "oneDNN's jit:avx512_core and ref:any implementation"
-    assert onednn_choice([], {}).startswith('unknown')
-    assert onednn_choice(LOG, {'MXNET_MKLDNN_ENABLED': '0'}).startswith('none: oneDNN is')
+def test_onednn_log_gives_each_run_with_its_problem():
+    from poolbook.speed import onednn_pooling_runs
+    runs = onednn_pooling_runs(LOG)
+    assert [kernel for kernel, _ in runs] == ['jit:avx512_core', 'simple_nchw:any',
+                                              'ref:any']
+    assert runs[0][1] == {'mb': 32, 'ic': 64, 'ih': 56, 'oh': 28, 'kh': 3, 'sh': 2,
+                          'dh': 0, 'ph': 1, 'iw': 56, 'ow': 28, 'kw': 3, 'sw': 2,
+                          'dw': 0, 'pw': 1, 'dt': 'f32'}
+    assert runs[2][1] == {}
 
 
-def test_child_environment_sets_one_thread_the_kernel_and_the_log():
+def test_kernels_of_one_layer_are_those_of_its_shape_window_and_dtype():
+    from poolbook.speed import layer_problem, onednn_pooling_kernels
+    assert layer_problem(ONE_MAP) == {'mb': 1, 'ic': 1, 'ih': 8, 'iw': 8, 'kh': 3, 'kw': 3,
+                                      'sh': 1, 'sw': 1, 'ph': 0, 'pw': 0, 'dt': 'f32'}
+    assert onednn_pooling_kernels(LOG, RESNET_SIZED) == ['jit:avx512_core']
+    assert onednn_pooling_kernels(LOG, ONE_MAP) == ['simple_nchw:any']
+    assert onednn_pooling_kernels(LOG, ONE_MAP + ('float64',)) == []   # dtype differs
+    assert onednn_pooling_kernels(LOG, ((1, 1, 8, 8), 3, 2, 0)) == []  # stride differs
+    assert onednn_pooling_kernels(LOG, ((1, 1, 9, 8), 3, 1, 0)) == []  # height differs
+
+
+def test_mxnet_kernel_in_words_says_switched_off_onednn_or_native():
+    from poolbook.speed import kernels_by_layer, mxnet_kernel, onednn_choice
+    off = {'MXNET_MKLDNN_ENABLED': '0'}
+    assert mxnet_kernel(['jit:avx2'], {}) == "oneDNN's jit:avx2 implementation"
+    assert mxnet_kernel([], {}).startswith('its native kernel (the oneDNN log shows no')
+    assert mxnet_kernel(['jit:avx2'], off).startswith('its native kernel (oneDNN is '
+                                                      'switched off')
+    assert onednn_choice(LOG, {}, RESNET_SIZED) == "oneDNN's jit:avx512_core implementation"
+    assert onednn_choice(LOG, {}) == ("oneDNN's jit:avx512_core and ref:any and "
+                                      "simple_nchw:any implementation")
+    assert kernels_by_layer(LOG, [ONE_MAP, RESNET_SIZED], ['a', 'b'], {}) == (
+        "oneDNN's simple_nchw:any implementation on a; "
+        "oneDNN's jit:avx512_core implementation on b")
+    assert kernels_by_layer(LOG, [ONE_MAP, ONE_MAP], ['a', 'b'], {}) == (
+        "oneDNN's simple_nchw:any implementation on all of them")
+    assert kernels_by_layer(LOG, [ONE_MAP], ['a'], {}, every='') == (
+        "oneDNN's simple_nchw:any implementation")
+
+
+def test_a_layer_is_a_shape_window_stride_padding_and_dtype():
+    from poolbook.speed import as_layer
+    assert as_layer(([1, 2, 3, 4], 3, 2, 1)) == ((1, 2, 3, 4), 3, 2, 1, 'float32')
+    assert as_layer(((1, 2, 3, 4), 3, 2, 1, 'float64'))[-1] == 'float64'
+    for bad in [((3, 4), 3, 2, 1), ((1, 2, 3, 4), 3, 2, 1, 'float64', 0)]:
+        with pytest.raises(ValueError, match='a layer is'):
+            as_layer(bad)
+
+
+def test_child_environment_sets_one_thread_the_kernel_and_the_log(monkeypatch):
     from poolbook.speed import child_env
     env = child_env(native=True, verbose=True)
     assert env['OMP_NUM_THREADS'] == '1' and env['MXNET_MKLDNN_ENABLED'] == '0'
     assert env['DNNL_VERBOSE'] == env['MKLDNN_VERBOSE'] == '1'
     assert 'DNNL_VERBOSE' not in child_env()
+    monkeypatch.setenv('MXNET_MKLDNN_ENABLED', '0')  # this process runs MXNet's native
+    assert child_env()['MXNET_MKLDNN_ENABLED'] == '0'       # as this process
+    assert 'MXNET_MKLDNN_ENABLED' not in child_env(native=False)  # MXNet's default
 
 
 def test_native_child_times_mxnet_without_any_onednn_kernel():
@@ -100,6 +154,44 @@ def test_native_child_times_mxnet_without_any_onednn_kernel():
     seconds, log = mxnet_in_child((1, 1, 8, 8), 2, 2, 0, native=True, verbose=True,
                                   repeat=3)
     assert seconds > 0 and onednn_pooling_kernels(log) == []
+
+
+def test_default_child_runs_onednn_for_float32_only():
+    # MXNet 1.9.1 hands float32 pooling to oneDNN (when it is on, its default) and pools
+    # float64 with its own kernel; one child times both layers, in order.
+    from poolbook.speed import mxnet_layers_in_child, onednn_pooling_kernels
+    layers = [((1, 1, 8, 8), 2, 2, 0, 'float32'), ((1, 1, 8, 8), 2, 2, 0, 'float64')]
+    seconds, log = mxnet_layers_in_child(layers, native=False, verbose=True, repeat=1)
+    assert len(seconds) == 2 and min(seconds) > 0
+    assert onednn_pooling_kernels(log, layers[0]) != []
+    assert onednn_pooling_kernels(log, layers[1]) == []
+
+
+def test_rounded_keeps_significant_digits():
+    from poolbook.speed import rounded
+    assert rounded(137.66994666689746) == 138.0
+    assert rounded(0.046012345) == 0.046
+    assert rounded(5.1234, 2) == 5.1
+
+
+def test_slope_of_power_laws():
+    from poolbook.speed import loglog_slope
+    assert loglog_slope((64, 256), (2.0, 8.0)) == pytest.approx(1.0)
+    assert loglog_slope((64, 256), (2.0, 2.0)) == 0.0
+    assert loglog_slope((10, 1000), (1.0, 10.0)) == pytest.approx(0.5)
+
+
+def test_growth_words_follow_the_slope():
+    from poolbook.speed import growth_groups, growth_words
+    assert growth_words(-0.3).startswith('not growing')
+    assert growth_words(0.0).startswith('nearly flat')
+    assert growth_words(0.1).startswith('nearly flat')
+    assert growth_words(0.5).startswith('growing more slowly')
+    assert growth_words(0.99).startswith('growing in proportion')
+    assert growth_words(1.15).startswith('growing faster')
+    text = growth_groups({'a': 1.0, 'b': 0.2, 'c': 0.95})
+    assert text.startswith('nearly flat') and text.endswith('(slope 0.85 to 1.15): a, c')
+    assert text.count(';') == 1
 
 
 def test_cpu_model_is_a_name():

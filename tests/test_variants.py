@@ -13,16 +13,25 @@ cases worked out by hand in the comments next to them; never the function's own 
 * bad arguments: the same errors as pool2d, clear messages for beta, input never changed.
 """
 import math
+import tracemalloc
 
+import mxnet as mx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mxnet import nd
 from mxnet.gluon import nn
 
 from poolbook.pooling import pool2d
-from poolbook.variants import (avg_pool_as_conv, count_pool_ops, max_pool_by_relu, min_pool,
-                               negated, pair_max_weights, pool_cost, relu_max_counts,
-                               relu_max_weights, smooth_max_pool, softmax_pool)
+from poolbook.variants import (WINDOW_CELLS, avg_pool_as_conv, beta_sweep, check_finite,
+                               check_shape, check_window_cells, count_pool_ops,
+                               max_pool_by_relu, min_pool, negated, pair_max_weights,
+                               pool_cost, relu_max_counts, relu_max_weights,
+                               smooth_max_pool, softmax_pool)
+from reference import as_numpy, mxnet_pool2d, plain_pool2d
+from steps import within_steps
+from strategies import geometries
 
 TOL32 = dict(rtol=1e-5, atol=1e-6)  # float32 sums taken in another order
 
@@ -32,16 +41,10 @@ def batch(shape, seed=0, scale=1.0):
     return (scale * np.random.default_rng(seed).normal(size=shape)).astype(np.float32)
 
 
-def to_numpy(Y):
-    return Y.asnumpy() if isinstance(Y, nd.NDArray) else Y
-
-
-def mxnet_pool(X, window, strides, padding, mode, count_include_pad=True):
-    """nd.Pooling on a 4-D float array, as numpy."""
-    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)
-    return nd.Pooling(nd.array(X, dtype=X.dtype), kernel=pair(window), stride=pair(strides),
-                      pad=pair(padding), pool_type=mode,
-                      count_include_pad=count_include_pad).asnumpy()
+def mxnet_pool(X, pool_size, strides, padding, mode, count_include_pad=True):
+    """MXNet's pooling of X with these arguments (tests/reference.py)."""
+    return mxnet_pool2d(X, pool_size, mode, strides=strides, padding=padding,
+                        count_include_pad=count_include_pad)
 
 
 # (window, strides, padding) settings, square and not, overlapping and not.
@@ -52,11 +55,11 @@ SETTINGS = [(2, 2, 0), (2, 1, 0), (3, 1, 1), (3, 2, 1), (3, 3, 0), ((2, 3), (2, 
 # ----------------------------------------------------------------------------------------
 # Exercise 1: average pooling as a convolution.
 
-@pytest.mark.parametrize('window, strides, padding', SETTINGS)
-def test_avg_pool_as_conv_equals_gluon_avg_pool(window, strides, padding):
+@pytest.mark.parametrize('pool_size, strides, padding', SETTINGS)
+def test_avg_pool_as_conv_equals_gluon_avg_pool(pool_size, strides, padding):
     X = batch((2, 3, 7, 8))
-    want = nn.AvgPool2D(window, strides, padding)(nd.array(X)).asnumpy()
-    got = avg_pool_as_conv(X, window, strides=strides, padding=padding)
+    want = nn.AvgPool2D(pool_size, strides, padding)(nd.array(X)).asnumpy()
+    got = avg_pool_as_conv(X, pool_size, strides=strides, padding=padding)
     assert isinstance(got, np.ndarray) and got.shape == want.shape
     np.testing.assert_allclose(got, want, **TOL32)
 
@@ -124,34 +127,39 @@ def test_cost_of_the_typical_layer():
                     'reads': 451584, 'writes': 50176}
 
 
-def test_loop_counts_equal_the_formula_and_the_loop_pools_like_mxnet():
-    rng = np.random.default_rng(1)
-    checked = 0
-    for c in (1, 2):
-        for h in (1, 3, 4, 6):
-            for w in (2, 5):
-                for k in ((1, 1), (2, 2), (3, 2), (1, 3)):
-                    for s in ((1, 1), (2, 1), (3, 2)):
-                        for p in {(0, 0), (k[0] - 1, 0), (0, k[1] - 1)}:
-                            if k[0] > h + 2 * p[0] or k[1] > w + 2 * p[1]:
-                                continue
-                            for mode in ('max', 'avg'):
-                                X = rng.normal(size=(c, h, w)).astype(np.float32)
-                                Y, ops = count_pool_ops(X, k, mode, strides=s, padding=p)
-                                assert ops == pool_cost((c, h, w), k, mode, strides=s,
-                                                        padding=p), (c, h, w, k, s, p, mode)
-                                want = mxnet_pool(X[None], k, s, p, mode)[0]
-                                np.testing.assert_allclose(Y, want, **TOL32)
-                                checked += 1
-    assert checked > 300
+@settings(max_examples=80)
+@given(geometries(windows=(1, 3), max_side=6), st.integers(1, 2),
+       st.sampled_from(['max', 'avg']), st.integers(0, 2**32 - 1))
+def test_loop_counts_equal_the_formula_and_the_loop_pools_like_mxnet(geometry, channels,
+                                                                     mode, seed):
+    hw, pool_size, strides, padding = geometry
+    X = np.random.default_rng(seed).normal(size=(channels,) + hw).astype(np.float32)
+    Y, ops = count_pool_ops(X, pool_size, mode, strides=strides, padding=padding)
+    assert ops == pool_cost(X.shape, pool_size, mode, strides=strides, padding=padding)
+    np.testing.assert_allclose(Y, mxnet_pool(X, pool_size, strides, padding, mode),
+                               **TOL32)
 
 
 def test_count_accepts_an_ndarray_and_leaves_it_unchanged():
     X = nd.array(batch((1, 3, 3)))
     before = X.asnumpy().copy()
     Y, ops = count_pool_ops(X, 3, 'max')
-    assert ops['comparisons'] == 8 and Y[0, 0, 0] == before.max()
+    assert isinstance(Y, nd.NDArray) and Y.dtype == np.float32
+    assert ops['comparisons'] == 8 and Y.asnumpy()[0, 0, 0] == before.max()
     np.testing.assert_array_equal(X.asnumpy(), before)
+
+
+@pytest.mark.parametrize('dtype, want', [(np.float32, np.float32), (np.float64, np.float64),
+                                         (np.float16, np.float16), (np.int8, np.float64),
+                                         (np.uint8, np.float64)])
+def test_count_gives_the_float_dtype_of_an_average(as_kind, dtype, want):
+    # As pool2d's average: a float input keeps its dtype, an integer one gives float64.
+    # 0..8 (3 x 3), window 2: maxima [[4, 5], [7, 8]], averages [[2, 3], [5, 6]].
+    X = as_kind(np.arange(9).reshape(1, 3, 3).astype(dtype))
+    for mode, expected in (('max', [[[4, 5], [7, 8]]]), ('avg', [[[2, 3], [5, 6]]])):
+        Y, _ = count_pool_ops(X, 2, mode)
+        assert type(Y) is type(X) and Y.dtype == want
+        np.testing.assert_array_equal(as_numpy(Y), expected)
 
 
 @pytest.mark.parametrize('shape, error, words', [
@@ -171,25 +179,15 @@ def test_pool_cost_refuses_bad_shapes(shape, error, words):
 # ----------------------------------------------------------------------------------------
 # Exercise 4: minimum pooling.
 
-def direct_min(X, window, strides, padding):
-    """The minimum of every window of the 2-D array X, padding = +inf, one window at a time."""
-    (k_h, k_w), (s_h, s_w), (p_h, p_w) = window, strides, padding
-    P = np.full((X.shape[0] + 2 * p_h, X.shape[1] + 2 * p_w), np.inf)
-    P[p_h: p_h + X.shape[0], p_w: p_w + X.shape[1]] = X
-    rows = range(0, P.shape[0] - k_h + 1, s_h)
-    cols = range(0, P.shape[1] - k_w + 1, s_w)
-    return np.array([[P[i: i + k_h, j: j + k_w].min() for j in cols] for i in rows])
-
-
-@pytest.mark.parametrize('window, strides, padding',
+@pytest.mark.parametrize('pool_size, strides, padding',
                          [((2, 2), (1, 1), (0, 0)), ((2, 2), (2, 2), (0, 0)),
                           ((3, 3), (2, 2), (1, 1)), ((2, 3), (1, 2), (1, 2))])
-def test_min_pool_equals_a_direct_minimum(window, strides, padding):
+def test_min_pool_equals_a_direct_minimum(pool_size, strides, padding):
+    # The plain reference takes the minimum of every window's input cells directly.
     X = batch((2, 3, 6, 7), seed=2)
-    got = min_pool(X, window, strides=strides, padding=padding)
-    for n in range(2):
-        for c in range(3):
-            np.testing.assert_array_equal(got[n, c], direct_min(X[n, c], window, strides, padding))
+    np.testing.assert_array_equal(min_pool(X, pool_size, strides=strides, padding=padding),
+                                  plain_pool2d(X, pool_size, 'min', strides=strides,
+                                               padding=padding))
 
 
 def test_min_pool_hand_computed():
@@ -224,7 +222,7 @@ def test_min_pool_ndarray_in_ndarray_out_input_unchanged():
     Y = min_pool(X, 2, strides=2)
     assert isinstance(Y, nd.NDArray)
     np.testing.assert_array_equal(X.asnumpy(), before)
-    np.testing.assert_array_equal(Y.asnumpy()[0, 1], direct_min(before[0, 1], (2, 2), (2, 2), (0, 0)))
+    np.testing.assert_array_equal(Y.asnumpy(), plain_pool2d(before, 2, 'min', strides=2))
 
 
 # ----------------------------------------------------------------------------------------
@@ -234,11 +232,11 @@ POOLS = [softmax_pool, smooth_max_pool]
 
 
 @pytest.mark.parametrize('pool', POOLS)
-@pytest.mark.parametrize('window, strides', [(2, 2), (3, 1), ((2, 3), (1, 2))])
-def test_beta_zero_is_average_pooling(pool, window, strides):
+@pytest.mark.parametrize('pool_size, strides', [(2, 2), (3, 1), ((2, 3), (1, 2))])
+def test_beta_zero_is_average_pooling(pool, pool_size, strides):
     X = batch((2, 3, 6, 7), seed=4)
-    got = pool(X, window, 0, strides=strides)
-    np.testing.assert_allclose(got, mxnet_pool(X, window, strides, 0, 'avg'), **TOL32)
+    got = pool(X, pool_size, 0, strides=strides)
+    np.testing.assert_allclose(got, mxnet_pool(X, pool_size, strides, 0, 'avg'), **TOL32)
 
 
 @pytest.mark.parametrize('pool', POOLS)
@@ -353,7 +351,7 @@ def test_one_relu_layer_takes_pairwise_maxima(m):
     np.testing.assert_allclose(F @ np.maximum(E @ v, 0), want, rtol=1e-12)
 
 
-@pytest.mark.parametrize('window, counts', [
+@pytest.mark.parametrize('pool_size, counts', [
     (1, dict(cells=1, relu_layers=0, convolutions=1, widest=1)),
     # 4 cells -> 2 -> 1: two ReLU layers; the first has 3 channels per pair, 2 pairs.
     (2, dict(cells=4, relu_layers=2, convolutions=3, widest=6)),
@@ -362,9 +360,9 @@ def test_one_relu_layer_takes_pairwise_maxima(m):
     # 6 cells -> 3 -> 2 -> 1: three ReLU layers; the first: 3 pairs * 3.
     ((2, 3), dict(cells=6, relu_layers=3, convolutions=4, widest=9)),
 ])
-def test_relu_max_counts_by_hand(window, counts):
-    assert relu_max_counts(window) == counts
-    assert len(relu_max_weights(window)) == counts['convolutions']
+def test_relu_max_counts_by_hand(pool_size, counts):
+    assert relu_max_counts(pool_size) == counts
+    assert len(relu_max_weights(pool_size)) == counts['convolutions']
 
 
 def test_relu_max_weights_compute_the_maximum_of_a_window():
@@ -375,21 +373,31 @@ def test_relu_max_weights_compute_the_maximum_of_a_window():
     np.testing.assert_allclose(h, [v.max()], rtol=1e-12)
 
 
-def relu_tolerance(X, window):
+def relu_tolerance(X, pool_size):
     """What max_pool_by_relu promises (its docstring): a few float64 roundings of the
     largest magnitude per layer, then one rounding to X's float32."""
-    depth = len(relu_max_weights(window))
+    depth = len(relu_max_weights(pool_size))
     return dict(atol=8 * depth * 2.0**-52 * float(np.abs(X).max()), rtol=2.0**-24)
 
 
-@pytest.mark.parametrize('window, strides', [(2, 2), (2, 1), (3, 1), (3, 3), (3, 2),
+@pytest.mark.parametrize('pool_size, strides', [(2, 2), (2, 1), (3, 1), (3, 3), (3, 2),
                                              ((2, 3), (1, 2)), (1, 1)])
-def test_max_pool_by_relu_equals_gluon_max_pool(window, strides):
+def test_max_pool_by_relu_equals_gluon_max_pool(pool_size, strides):
     X = batch((2, 3, 8, 9), seed=11)
-    want = nn.MaxPool2D(window, strides)(nd.array(X)).asnumpy()
-    got = max_pool_by_relu(X, window, strides=strides)
+    want = nn.MaxPool2D(pool_size, strides)(nd.array(X)).asnumpy()
+    got = max_pool_by_relu(X, pool_size, strides=strides)
     assert isinstance(got, np.ndarray) and got.shape == want.shape
-    np.testing.assert_allclose(got, want, **relu_tolerance(X, window))
+    np.testing.assert_allclose(got, want, **relu_tolerance(X, pool_size))
+
+
+def test_max_pool_by_relu_returns_floats_like_a_convolution():
+    # The module docstring's rule: float32 stays float32, integers come back as float64
+    # (where pool2d keeps them), with the maxima by hand: 0..15 in 2 x 2 windows at stride 2.
+    X = np.arange(16, dtype=np.int32).reshape((1, 1, 4, 4))
+    Y = max_pool_by_relu(X, 2, strides=2)
+    assert Y.dtype == np.float64
+    np.testing.assert_array_equal(Y[0, 0], [[5, 7], [13, 15]])
+    assert max_pool_by_relu(X.astype(np.float32), 2, strides=2).dtype == np.float32
 
 
 def test_max_pool_by_relu_all_negative_and_ndarray():
@@ -522,7 +530,6 @@ def test_non_finite_input_is_refused(pool, value):
 def test_a_window_gathering_too_many_cells_is_refused_before_any_is_built(pool):
     # 128 x 128 input, window 64: 65 x 65 outputs of 4096 cells, 17,305,600 cells in all
     # (132 MiB in float64, several times that for the softmax); the limit is 2**22.
-    import tracemalloc
     X = np.zeros((128, 128))
     tracemalloc.start()
     try:
@@ -561,7 +568,6 @@ def test_beta_sweep_goes_from_the_average_to_the_maximum():
     # Window (0, ln 3): beta = 1 gives softmax weights 1 : 3, so softmax pooling is
     # 0.75 ln 3 and the smooth maximum ln((1 + 3) / 2) = ln 2. Tiny beta: the average
     # ln(3) / 2; large beta: the maximum ln 3 (within 2 / (e beta) and ln(2) / beta).
-    from poolbook.variants import beta_sweep
     b = math.log(3)
     for window in (np.array([[0.0, b]]), nd.array([[0.0, b]], dtype='float64')):
         curves, levels = beta_sweep(window, [1e-6, 1, 1e6])
@@ -573,7 +579,6 @@ def test_beta_sweep_goes_from_the_average_to_the_maximum():
 
 
 def test_beta_sweep_levels_are_the_average_and_the_maximum():
-    from poolbook.variants import beta_sweep
     # Window (0, 1, 2, 5): average 8 / 4 = 2, maximum 5.
     _, levels = beta_sweep(np.array([[0.0, 1.0], [2.0, 5.0]]), [1.0])
     assert levels == {'maximum': 5.0, 'average': 2.0}
@@ -585,8 +590,143 @@ def test_beta_sweep_levels_are_the_average_and_the_maximum():
     (np.zeros((2, 2)), [1.0, -1.0], ValueError, ['beta', '-1.0']),
 ])
 def test_beta_sweep_refuses_bad_arguments(window, betas, error, words):
-    from poolbook.variants import beta_sweep
     with pytest.raises(error) as info:
         beta_sweep(window, betas)
     for word in words:
         assert word in str(info.value)
+
+
+# ----------------------------------------------------------------------------------------
+# Array kinds, dtypes and sizes every variant handles the same way.
+
+@pytest.mark.parametrize('dtype, value, want_dtype', [
+    (np.int64, 2**40 + 1, np.float64), (np.float64, 1 + 2.0**-40, np.float64),
+    (np.float16, 60000, np.float16), (np.uint8, 255, np.float64)])
+def test_avg_pool_as_conv_keeps_precision(dtype, value, want_dtype):
+    Y = avg_pool_as_conv(np.full((1, 1, 2, 2), value, dtype), 2)
+    assert Y.dtype == want_dtype and Y.item() == want_dtype(value)
+
+
+X16 = np.arange(16, dtype=np.float32).reshape(4, 4)
+
+
+@pytest.mark.parametrize('function, args, shape', [
+    (min_pool, (2,), (4, 4)), (softmax_pool, (2,), (4, 4)),
+    (avg_pool_as_conv, (2,), (1, 1, 4, 4)), (max_pool_by_relu, (2,), (1, 1, 4, 4))])
+def test_mx_np_arrays_come_back_as_mx_np_without_warnings(function, args, shape):
+    Y = function(mx.np.array(X16.reshape(shape)), *args)  # warnings are errors (pyproject)
+    assert type(Y) is mx.np.ndarray
+    np.testing.assert_allclose(Y.asnumpy(), function(X16.reshape(shape), *args), rtol=1e-6)
+
+
+def test_ndarray_results_stay_on_the_inputs_context():
+    assert min_pool(nd.array(X16, ctx=mx.cpu(1)), 2).context == mx.cpu(1)
+
+
+@pytest.mark.parametrize('function', [min_pool, softmax_pool, smooth_max_pool])
+@pytest.mark.parametrize('bad, words', [
+    (np.ma.masked_array(X16, X16 > 10), 'X is a numpy masked array.*filled'),
+    ([[1.0, 2.0], [3.0, 4.0]], 'X must be'), (3.0, 'X must be'), (None, 'X must be')])
+def test_masked_arrays_and_non_arrays_are_refused(function, bad, words):
+    with pytest.raises(TypeError, match=words):
+        function(bad, 1)
+
+
+@pytest.mark.parametrize('shape', [(0, 4), (4, 0), (0, 1, 4, 4), (1, 0, 4, 4)])
+def test_empty_axes_are_refused(shape):
+    with pytest.raises(ValueError, match='X.*empty axis'):
+        min_pool(np.ones(shape), 1)
+
+
+@pytest.mark.parametrize('pool_size', [(5, 1), (1, 5), 5])
+def test_windows_wider_than_the_input_are_refused(pool_size):
+    with pytest.raises(ValueError, match='pool_size.*does not fit'):
+        min_pool(X16, pool_size)
+
+
+@pytest.mark.parametrize('function, args, X', [
+    (softmax_pool, ((10**5, 10**5), 1.0), np.ones((1, 1))),
+    (count_pool_ops, ((3000, 3000),), np.ones((1, 1, 1)))])
+def test_functions_that_build_the_padding_refuse_huge_padding_at_once(function, args, X):
+    with pytest.raises(ValueError, match='padding.*pool2d'):
+        within_steps(lambda: function(X, *args, padding=args[0][0] - 1))
+
+
+@pytest.mark.parametrize('pool_size', [10**4, (33, 32), (1, 1025)])
+def test_relu_network_refuses_huge_windows_at_once(pool_size):
+    with pytest.raises(ValueError, match='pool_size.*1024'):
+        within_steps(lambda: relu_max_weights(pool_size))
+    with pytest.raises(ValueError, match='pool_size'):
+        within_steps(lambda: max_pool_by_relu(np.ones((1, 1, 40, 1100)), pool_size))
+
+
+# ----------------------------------------------------------------------------------------
+# max_pool_by_relu: what it can do exactly enough, and what it refuses.
+
+def test_relu_max_pool_handles_float32_extremes():
+    X = np.array([[[[3e38, -3e38, -3.4e38, 3.4e38]]]], np.float32)
+    Y = max_pool_by_relu(X, (1, 2), strides=(1, 2))
+    assert Y.dtype == np.float32
+    np.testing.assert_array_equal(Y, np.array([[[[3e38, 3.4e38]]]], np.float32))
+
+
+def test_relu_max_pool_on_mixed_scales_is_within_its_float64_bound(rng):
+    X = rng.choice([1e-6, -1e6, 1e6, -1e-6, 0.5], size=(2, 3, 8, 8))
+    depth = len(relu_max_weights(3))
+    # A few float64 roundings of the largest magnitude per layer (module docstring).
+    np.testing.assert_allclose(max_pool_by_relu(X, 3), mxnet_pool2d(X, 3), rtol=0,
+                               atol=8 * depth * 2.0**-52 * 1e6)
+
+
+def test_relu_max_pool_small_window_values_next_to_huge_ones():
+    X = np.array([[[[1e-6, -1e6]]]])
+    assert abs(max_pool_by_relu(X, (1, 2)).item() - 1e-6) <= 4 * 2.0**-52 * 1e6
+
+
+@pytest.mark.parametrize('value', [np.inf, -np.inf, np.nan])
+def test_relu_max_pool_refuses_non_finite_values(value):
+    X = np.zeros((1, 1, 2, 2))
+    X[0, 0, 1, 1] = value
+    with pytest.raises(ValueError, match='X must hold finite numbers'):
+        max_pool_by_relu(X, 2)
+
+
+@pytest.mark.parametrize('X', [np.full((1, 1, 2, 2), 1e308), np.full((1, 1, 2, 2), -2.0**1001),
+                               np.full((1, 1, 2, 2), 2**60, np.int64)])
+def test_relu_max_pool_refuses_what_float64_cannot_hold(X):
+    with pytest.raises(ValueError, match='X must hold values of magnitude'):
+        max_pool_by_relu(X, 2)
+
+
+def test_relu_max_pool_integers_within_range_are_exact():
+    X = np.array([[[[2**52, -2**52, 7, 2**53]]]], np.int64)
+    Y = max_pool_by_relu(X, (1, 2), strides=(1, 2))
+    assert Y.dtype == np.float64
+    np.testing.assert_array_equal(Y, [[[[2.0**52, 2.0**53]]]])
+
+
+# ----------------------------------------------------------------------------------------
+# The checks of this module's arguments.
+
+def test_check_window_cells_counts_every_window_of_every_output():
+    assert WINDOW_CELLS == 2**22
+    check_window_cells((2, 64, 64), (16, 32))   # 2 * 64 * 64 * 16 * 32 = 2**22: the limit
+    # one output cell more: 2 * 64 * 65 * 512 = 4,259,840 cells, over it
+    with pytest.raises(ValueError, match=r'pool_size \(16, 32\) over an output of shape '
+                       r'\(2, 64, 65\) gathers 4,259,840 window cells, more than the '
+                       r'4,194,304'):
+        check_window_cells((2, 64, 65), (16, 32))
+    with pytest.raises(ValueError, match='gathers 12 window cells, more than the 11'):
+        check_window_cells((3,), (2, 2), limit=11)
+
+
+def test_check_finite_counts_bad_values():
+    with pytest.raises(ValueError, match='window must hold finite numbers, got 2'):
+        check_finite(np.array([np.nan, 1.0, -np.inf]), 'window')
+
+
+@pytest.mark.parametrize('shape, error', [((1, 2), ValueError), ((1, 2, 2.0), TypeError),
+                                          ((1, True, 2), TypeError), ((0, 2, 2), ValueError)])
+def test_check_shape(shape, error):
+    with pytest.raises(error, match='shape'):
+        check_shape(shape)

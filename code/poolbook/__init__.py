@@ -4,9 +4,13 @@ Every notebook imports its functions from here, and every function a chapter tea
 the function shipped here (see tests/test_notebooks.py for the check that keeps them equal).
 
 * `pool2d`: the general, fast pooling function (pooling.py; its numba kernel in
-  compiled.py), max, average and MXNet's sum and Lp modes, checked against MXNet;
-* `poolbook.loops`: the plain loops the chapters build first; `corr2d` (conv.py);
-* `poolbook.checks` and `poolbook.arrays`: the argument checks and the one input rule;
+  kernels.py), max, average and MXNet's sum and Lp modes, checked against MXNet;
+* `poolbook.geometry`: the window arithmetic (output size and shape, which offsets read
+  which cells, divisors, the lowest value), which every other module asks;
+* `poolbook.loops`: the plain loops the chapters build first, and chapter 1's loop
+  compiled by numba (`poolbook.compiled` keeps chapter 5's names); `corr2d` (conv.py);
+* `poolbook.checks` and `poolbook.arrays`: the argument checks many functions share and
+  the one input rule (a check that serves one module lives in that module);
 * `poolbook.variants`: the exercises' computations (chapter 4); `poolbook.speed`: the
   timing helpers and the bandwidth bound (chapter 5);
 * `global_pool2d`, `adaptive_pool2d` (adaptive.py), `pool2d_backward` (backward.py) and
@@ -14,6 +18,13 @@ the function shipped here (see tests/test_notebooks.py for the check that keeps 
 * `blur_pool2d`, `max_blur_pool2d`: anti-aliased pooling (antialias.py); `poolbook.shift`
   and `poolbook.training`: chapter 7's shift measurements and its digit classifier, which
   `poolbook.tinynet` trains with the same bits on every CPU;
+* `poolbook.frameworks`: MXNet, PyTorch and ONNX called like `pool2d`, compared (ch. 8);
+* `roi_pool`, `roi_align` and `poolbook.regions.pyramid_pool2d` (regions.py): pooling
+  boxes of any size into a fixed grid, checked against MXNet and ONNX Runtime, and spatial
+  pyramid pooling (chapter 9);
+* `pool2d_with_indices`, `max_unpool2d` (unpool.py): max pooling that remembers where
+  each maximum came from and puts it back, as PyTorch does; `poolbook.receptive`: the
+  receptive fields of the traced networks, checked by autograd (chapter 10);
 * `poolbook.explorer`: chapter 2's widget explorer; `poolbook.figures`: every drawing in
   the book (`poolbook.player` makes its animation player work offline).
 
@@ -47,10 +58,12 @@ Fortran order, byte swaps, integers), and lends its numpy result to MXNet withou
 plus the output).
 """
 from poolbook.arrays import as_ndarray, like_input, to_numpy
-from poolbook.checks import (as_pair, check_beta, check_corr2d_args, check_pool2d_args,
-                              check_pool_args, check_shape, check_strided_args)
-from poolbook.conv import corr2d
-from poolbook.pooling import CHUNK_BYTES, divisor, output_size, pool2d
+from poolbook.checks import as_pair, check_pool_args
+from poolbook.conv import check_corr2d_args, corr2d
+from poolbook.geometry import divisor, output_size
+from poolbook.loops import check_pool2d_args, check_strided_args
+from poolbook.pooling import CHUNK_BYTES, pool2d
+from poolbook.variants import check_beta, check_shape
 
 __all__ = ['pool2d', 'output_size', 'corr2d', 'check_pool2d_args', 'check_strided_args',
            'check_corr2d_args', 'as_pair', 'check_pool_args', 'check_beta', 'check_shape',
@@ -69,6 +82,13 @@ __all__ += ['blur_pool2d', 'max_blur_pool2d']
 
 # The compiled loop and kernel, and what chapter 5's shown pool2d calls (chapter 5).
 from poolbook import compiled  # noqa: E402
-from poolbook.checks import check_loop_args, check_output_cells  # noqa: E402
+from poolbook.checks import check_output_cells  # noqa: E402
+from poolbook.loops import check_loop_args  # noqa: E402
 
 __all__ += ['compiled', 'check_loop_args', 'check_output_cells']
+
+# Pooling over regions, unpooling (chapters 9 and 10).
+from poolbook.regions import roi_align, roi_pool  # noqa: E402
+from poolbook.unpool import max_unpool2d, pool2d_with_indices  # noqa: E402
+
+__all__ += ['roi_pool', 'roi_align', 'pool2d_with_indices', 'max_unpool2d']

@@ -3,7 +3,10 @@
 * `global_pool2d` summarizes each whole map by one number (the head of NiN and ResNet);
 * `adaptive_pool2d` splits each axis into `out` bins by the rule of `adaptive_bins`,
   which MXNet's `nd.contrib.AdaptiveAvgPooling2D` (and PyTorch) follow: bin i of an axis
-  of length n covers [floor(i * n / out), ceil((i + 1) * n / out)).
+  of length n covers [floor(i * n / out), ceil((i + 1) * n / out));
+* `ordinary_window` says when those bins are the windows of ordinary pooling: exactly
+  when out divides n, n - 1 or n + 1 (for out <= n; chapter 6 proves it and checks it
+  against every window, stride and padding for n up to 40).
 
 Like `pool2d`, both take numpy arrays or NDArrays shaped (H, W), (C, H, W) or
 (N, C, H, W), return the input's kind, keep the dtype for max, add in at least float32
@@ -33,6 +36,20 @@ def adaptive_bins(n, out):
     """Start and end (exclusive) of the `out` bins of an axis of length n."""
     i = np.arange(out)
     return i * n // out, -(-(i + 1) * n // out)
+
+
+def ordinary_window(n, out):
+    """(k, s, p) of the ordinary pooling whose windows are the `out` adaptive bins of an
+    axis of n cells (1 <= out <= n), or None when no window, stride and padding are."""
+    n, out = as_pair((n, out), 'n and out', minimum=1)
+    if out > n:
+        raise ValueError(f"out must be at most n = {n} (the rule is for at most one "
+                         f"bin per cell), got out = {out}")
+    for extra, p in ((0, 0), (-1, 0), (1, 1)):  # out divides n, n - 1 or n + 1
+        s, rest = divmod(n + extra, out)
+        if rest == 0 and s >= 1:
+            return s + (extra != 0), s, p
+    return None
 
 
 def pool_bins(A, axis, starts, ends, mode):

@@ -18,7 +18,20 @@ from mxnet import nd
 
 
 def check_kind(X, name='X'):
-    """Refuse X unless it is a numpy array (not masked), an mx.nd.NDArray or mx.np.ndarray."""
+    """Refuse X unless it is a numpy array (not masked), an mx.nd.NDArray or mx.np.ndarray.
+
+    Parameters
+    ----------
+    X : object
+        What a function was given as an array.
+    name : str, default 'X'
+        The parameter's name, for the message.
+
+    Raises
+    ------
+    TypeError
+        For a masked array (pass X.filled(value)) and for anything not an array.
+    """
     if isinstance(X, np.ma.MaskedArray):
         raise TypeError(f"{name} is a numpy masked array, whose mask poolbook would ignore: "
                         f"pass {name}.filled(value) with the value masked cells should take")
@@ -28,7 +41,20 @@ def check_kind(X, name='X'):
 
 
 def to_numpy(X, name='X'):
-    """X as a base-class numpy ndarray in native byte order, copied only when it must be."""
+    """X as a base-class numpy ndarray in native byte order, copied only when it must be.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        Any kind `check_kind` accepts; np.matrix and np.memmap become plain views.
+    name : str, default 'X'
+        The parameter's name, for a refusal.
+
+    Returns
+    -------
+    numpy.ndarray
+        X itself when it is one already, a view of a matrix or memmap, else a copy.
+    """
     check_kind(X, name)
     A = X.asnumpy() if isinstance(X, nd.NDArray) else np.asarray(X)  # matrix, memmap: views
     if not A.dtype.isnative:
@@ -37,9 +63,26 @@ def to_numpy(X, name='X'):
 
 
 def map_chunks(X, name='X'):
-    """X (..., H, W) as (maps, fetch): fetch(c0, c1) gives maps c0..c1-1 as one numpy array."""
-    # A view where a numpy X's maps lie in memory that way; else a copy of those maps only
-    # (MXNet arrays, Fortran order, byte-swapped), so that no step copies the whole input.
+    """X (..., H, W) as maps that can be fetched a chunk at a time, with their count.
+
+    A view where a numpy X's maps lie in memory that way; else a copy of the chunk's maps
+    only (MXNet arrays, Fortran order, byte-swapped), so that no step copies the whole input.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        At least two axes.
+    name : str, default 'X'
+        The parameter's name, for a refusal.
+
+    Returns
+    -------
+    count : int
+        How many maps X holds: the product of its leading axes.
+    fetch : callable
+        fetch(c0, c1) gives maps c0 to c1 - 1 as one (m, H, W) numpy array in native byte
+        order.
+    """
     check_kind(X, name)
     lead, hw = tuple(X.shape[:-2]), tuple(X.shape[-2:])
     count = int(np.prod(lead))
@@ -58,13 +101,35 @@ def map_chunks(X, name='X'):
 
 
 def leading_axes_merge(A):
-    """True when the axes of A before the last two merge into one without a copy."""
+    """True when the axes of A before the last two merge into one without a copy.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+
+    Returns
+    -------
+    bool
+    """
     axes = [(n, stride) for n, stride in zip(A.shape[:-2], A.strides[:-2]) if n > 1]
     return all(outer == inner * n for (_, outer), (n, inner) in zip(axes, axes[1:]))
 
 
 def like_input(Y, X):
-    """The result Y (numpy or NDArray) as the kind of array X is, on X's context, in Y's dtype."""
+    """The result Y as the kind of array X is, on X's context, in Y's dtype.
+
+    Parameters
+    ----------
+    Y : numpy.ndarray or mx.nd.NDArray
+        A result. A C-contiguous numpy Y is lent to MXNet without a copy (except int8,
+        which MXNet cannot borrow).
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        The input whose kind the result takes.
+
+    Returns
+    -------
+    numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+    """
     if not isinstance(X, nd.NDArray):
         return Y.asnumpy() if isinstance(Y, nd.NDArray) else Y
     if isinstance(Y, nd.NDArray):
@@ -77,7 +142,18 @@ def like_input(Y, X):
 
 
 def as_ndarray(X, dtype=None):
-    """X as an mx.nd.NDArray in `dtype` (default: X's), without a copy if it is one already."""
+    """X as an mx.nd.NDArray in `dtype`, without a copy if it is one already.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+    dtype : numpy.dtype, optional
+        Default None: X's dtype.
+
+    Returns
+    -------
+    mx.nd.NDArray
+    """
     dtype = np.dtype(X.dtype if dtype is None else dtype)
     if isinstance(X, nd.NDArray):
         X = X.as_nd_ndarray()
@@ -86,7 +162,16 @@ def as_ndarray(X, dtype=None):
 
 
 def sum_dtype(dtype):
-    """The dtype to add values of `dtype` in: at least float32, float64 for integers."""
+    """The dtype to add values of `dtype` in: at least float32, float64 for integers.
+
+    float32 for float16 (a float16 sum of 60000s overflows) and float32, float64 for
+    float64 and every integer dtype (exact for sums below 2**53: int8 products never
+    wrap).
+
+    Parameters
+    ----------
+    dtype : numpy.dtype, or a name or type numpy.dtype takes
+    """
     dtype = np.dtype(dtype)
     if dtype.kind != 'f':
         return np.dtype(np.float64)  # exact for every sum below 2**53
@@ -94,6 +179,12 @@ def sum_dtype(dtype):
 
 
 def mean_dtype(dtype):
-    """The dtype an average of `dtype` values comes back in: its own if float, else float64."""
+    """The dtype an average of `dtype` values comes back in: its own if float, else float64.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype, or a name or type numpy.dtype takes
+        The values' dtype; the result is a numpy.dtype.
+    """
     dtype = np.dtype(dtype)
     return dtype if dtype.kind == 'f' else np.dtype(np.float64)

@@ -19,16 +19,8 @@ dY.
 import numpy as np
 
 from poolbook.arrays import like_input, to_numpy
-from poolbook.checks import check_gradient, check_pool_args
-from poolbook.pooling import axis_taps, divisor, output_size
-
-
-def cell_taps(n, k, s, p, out):
-    """For each input cell r along one axis: the outputs [i0, i1) that read it."""
-    for r in range(n):
-        i0, i1 = max(0, (r + p - k) // s + 1), min(out, (r + p) // s + 1)
-        if i1 > i0:
-            yield i0, i1, slice(r, r + 1)
+from poolbook.checks import check_input, check_pool_args
+from poolbook.geometry import axis_taps, cell_taps, divisor, output_size
 
 
 def axis_steps(n, k, s, p, out):
@@ -80,6 +72,14 @@ def avg_backward(share, rows, cols, dX):
     """Give every input cell of each window that window's share dY[i, j] / divisor."""
     for block, cells, shared in steps(rows, cols):
         add_back(dX, cells, share[block], shared)
+
+
+def check_gradient(dY, expected_shape):
+    """Refuse an output gradient dY unless it is real numbers in the output's shape."""
+    if tuple(dY.shape) != tuple(expected_shape):
+        raise ValueError(f"dY must have the shape of the pooled output, "
+                         f"{tuple(expected_shape)}, got {tuple(dY.shape)}")
+    check_input(dY, ndims=(len(expected_shape),), name='dY')
 
 
 def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,

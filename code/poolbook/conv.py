@@ -9,11 +9,41 @@ for integers, else the wider float dtype of X and K.
 import numpy as np
 
 from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
-from poolbook.checks import check_corr2d_args
+from poolbook.checks import check_input, check_window_fits
+
+
+def check_corr2d_args(X, K):
+    """Check the arguments of corr2d and return the kernel's shape as (k_h, k_w).
+
+    Parameters
+    ----------
+    X, K : object
+        2-D arrays of real numbers, K no larger than X in either axis.
+
+    Returns
+    -------
+    tuple of int
+    """
+    check_input(X, ndims=(2,))
+    check_input(K, ndims=(2,), name='K')
+    check_window_fits(X.shape, K.shape, name='K.shape')
+    return K.shape
 
 
 def corr2d(X, K):
-    """2-D cross-correlation of the array X with the kernel K, stride 1, no padding."""
+    """2-D cross-correlation of the array X with the kernel K, stride 1, no padding.
+
+    Parameters
+    ----------
+    X, K : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        2-D arrays of real numbers, of any kinds; K no larger than X.
+
+    Returns
+    -------
+    numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        X's kind, shape (H - k_h + 1, W - k_w + 1); float64 for integers, else the wider
+        float dtype of X and K (sums taken in at least float32).
+    """
     k_h, k_w = check_corr2d_args(X, K)
     dtype = np.result_type(np.dtype(X.dtype), np.dtype(K.dtype))
     A, B = (to_numpy(M, name).astype(sum_dtype(dtype)) for M, name in ((X, 'X'), (K, 'K')))

@@ -59,6 +59,29 @@ def _fontsize(arrays, ax, largest=13):
     return min(largest, int(2 * 0.75 * _cell_points(ax) / widest) / 2)  # half points
 
 
+# Every figure reaches the page at PIXEL_RATIO times its pixels, shown at its own size,
+# so that it stays sharp when a reader zooms in or prints: the notebook's inline backend
+# stores a 'retina' PNG (twice the pixels, IPython's fixed ratio) with the size to show it
+# at in the output's metadata, which the HTML book follows; the animation's frames are
+# drawn the same way (animate_pooling, poolbook.player). The figures' own size and dpi,
+# and so everything tests measure in them, stay as they are.
+PIXEL_RATIO = 2
+
+
+def _display_sharp():
+    """In an IPython kernel, have the inline backend show figures as retina PNGs."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # no IPython, no kernel: nothing to set
+        return
+    if get_ipython() is not None:
+        from matplotlib_inline.config import InlineBackend
+        InlineBackend.instance().figure_formats = {'retina'}
+
+
+_display_sharp()
+
+
 def _figure(width, height, rows=1, columns=1, cell=CELL):
     """A white figure of `rows` x `columns` axes, each showing the region x in [0, width],
     y in [-height, 0] (in grid cells, y pointing up), at `cell` inches per grid cell."""
@@ -119,10 +142,10 @@ def _draw_padded_grid(ax, X, x0, y0, padding, fontsize, box=(0, 0, 0, 0)):
     return inside
 
 
-def _draw_padded_input(ax, X, x0, y0, window, strides, padding, position, fontsize=13):
+def _draw_padded_input(ax, X, x0, y0, pool_size, strides, padding, position, fontsize=13):
     """Draw X inside its ring of padding, the window at output `position` shaded and
     outlined; return the input values under the window."""
-    (k_h, k_w), (s_h, s_w) = window, strides
+    (k_h, k_w), (s_h, s_w) = pool_size, strides
     top, left = position[0] * s_h, position[1] * s_w  # window corner, padded coordinates
     inside = _draw_padded_grid(ax, X, x0, y0, padding, fontsize, (top, left, k_h, k_w))
     ax.add_patch(Rectangle((x0 + left, y0 - top - k_h), k_w, k_h, fill=False, linewidth=3,
@@ -142,14 +165,14 @@ def _pairs(pool_size, strides, padding):
             as_pair(padding, 'padding', 0))
 
 
-def _draw_step(ax, X, Y, window, strides, padding, mode, position, y0, done=None,
+def _draw_step(ax, X, Y, pool_size, strides, padding, mode, position, y0, done=None,
                channel=None, fontsize=13):
     """One step of pooling the 2-D X into Y, with its top at y0: the padded input with the
     window at output `position`, an arrow, the output (only its first `done` cells, in
     reading order, written when `done` is given), titles above and the arithmetic below."""
     in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
     out_x = in_w + 2                                # the output starts 2 cells right of the input
-    inside = _draw_padded_input(ax, X, 0, y0, window, strides, padding, position, fontsize)
+    inside = _draw_padded_input(ax, X, 0, y0, pool_size, strides, padding, position, fontsize)
     tag = '' if channel is None else f' {channel}'
     for n, (i, j) in enumerate(np.ndindex(*Y.shape)):
         color = COLORS['result'] if (i, j) == tuple(position) else COLORS['output']
@@ -162,7 +185,7 @@ def _draw_step(ax, X, Y, window, strides, padding, mode, position, y0, done=None
     ax.text(in_w / 2, y0 + 0.35, prefix + 'input', ha='center', fontsize=12)
     ax.text(out_x + Y.shape[1] / 2, y0 + 0.35, prefix + 'output', ha='center', fontsize=12)
     ax.text(0, y0 - max(in_h, Y.shape[0]) - 0.7,
-            _equation(mode, inside, window[0] * window[1], Y[tuple(position)]),
+            _equation(mode, inside, pool_size[0] * pool_size[1], Y[tuple(position)]),
             ha='left', va='center', fontsize=13, color=COLORS['text'], gid=f'equation{tag}')
 
 
@@ -177,13 +200,13 @@ def draw_pooling(X, pool_size, mode='max', *, strides=1, padding=0, position=(0,
     window at output `position`, the output it fills, and the arithmetic; a row per channel."""
     X = to_numpy(X)
     X3 = X[None] if X.ndim == 2 else X
-    window, strides, padding = _pairs(pool_size, strides, padding)
-    Y3 = pool2d(X3, window, mode, strides=strides, padding=padding)
+    pool_size, strides, padding = _pairs(pool_size, strides, padding)
+    Y3 = pool2d(X3, pool_size, mode, strides=strides, padding=padding)
     width, row_h = _step_size(X3.shape[1:], Y3.shape[1:], padding)
     fig, axes = _figure(width, row_h * X3.shape[0])
     fontsize = _fontsize([X3, Y3], axes[0, 0])
     for c in range(X3.shape[0]):
-        _draw_step(axes[0, 0], X3[c], Y3[c], window, strides, padding, mode, position,
+        _draw_step(axes[0, 0], X3[c], Y3[c], pool_size, strides, padding, mode, position,
                    y0=-c * row_h - 0.8, channel=None if X3.shape[0] == 1 else c,
                    fontsize=fontsize)
     return fig
@@ -193,13 +216,13 @@ def draw_window_positions(X, pool_size, mode='max', *, strides=1, padding=0):
     """Draw every position of the window on the padded 2-D input X: one panel per output
     cell Y[i, j], laid out like the output, each titled with the value it produces."""
     X = to_numpy(X)
-    window, strides, padding = _pairs(pool_size, strides, padding)
-    Y = pool2d(X, window, mode, strides=strides, padding=padding)
+    pool_size, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, pool_size, mode, strides=strides, padding=padding)
     in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
     fig, axes = _figure(in_w, in_h + 1, *Y.shape, cell=0.42)
     fontsize = _fontsize([X], axes[0, 0], largest=10)
     for (i, j), ax in np.ndenumerate(axes):
-        _draw_padded_input(ax, X, 0, -1, window, strides, padding, (i, j), fontsize)
+        _draw_padded_input(ax, X, 0, -1, pool_size, strides, padding, (i, j), fontsize)
         ax.text(in_w / 2, -0.45, f'Y[{i}, {j}] = {_fmt(Y[i, j])}', ha='center', va='center',
                 fontsize=11, color=COLORS['text'], gid=f'title {i} {j}')
     return fig
@@ -209,9 +232,9 @@ def draw_windows(X, pool_size, mode='max', *, strides=1, padding=0):
     """Draw the padded 2-D input X once with every window outlined in its own colour,
     beside the output, each output cell edged in the colour of its window."""
     X = to_numpy(X)
-    window, strides, padding = _pairs(pool_size, strides, padding)
-    Y = pool2d(X, window, mode, strides=strides, padding=padding)
-    (k_h, k_w), (s_h, s_w) = window, strides
+    pool_size, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, pool_size, mode, strides=strides, padding=padding)
+    (k_h, k_w), (s_h, s_w) = pool_size, strides
     in_h, in_w = X.shape[0] + 2 * padding[0], X.shape[1] + 2 * padding[1]
     out_x = in_w + 2                                # the output starts 2 cells right
     fig, axes = _figure(out_x + Y.shape[1], max(in_h, Y.shape[0]) + 0.8)
@@ -277,16 +300,16 @@ def draw_gradients(X, pool_size, gradients):
     `gradients` (name: array shaped like X) of pooling X with stride = window; every window
     outlined, nonzero gradients darker."""
     X = to_numpy(X)
-    p_h, p_w = as_pair(pool_size, 'pool_size', 1)
-    top = pool2d(X, (p_h, p_w), strides=(p_h, p_w))
+    k_h, k_w = as_pair(pool_size, 'pool_size', 1)
+    top = pool2d(X, (k_h, k_w), strides=(k_h, k_w))
     panels = {'input': X, **{name: to_numpy(g, name) for name, g in gradients.items()}}
     fig, axes = _figure(X.shape[1] + 1, X.shape[0] + 1, 1, len(panels))
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1, wspace=0)  # cells as large as fit
     fontsize = _fontsize(panels.values(), axes[0, 0])
     for ax, (name, v) in zip(axes.ravel(), panels.items()):
         if name == 'input':  # the winners: cells equal to their window's maximum
-            hot = [(i, j) for i, j in np.ndindex(v.shape) if i // p_h < top.shape[0]
-                   and j // p_w < top.shape[1] and v[i, j] == top[i // p_h, j // p_w]]
+            hot = [(i, j) for i, j in np.ndindex(v.shape) if i // k_h < top.shape[0]
+                   and j // k_w < top.shape[1] and v[i, j] == top[i // k_h, j // k_w]]
             _draw_grid(ax, v, 0.5, -1, name, COLORS['input'], hot, COLORS['window'],
                        fontsize)
         else:
@@ -294,7 +317,7 @@ def draw_gradients(X, pool_size, gradients):
             _draw_grid(ax, v, 0.5, -1, name, COLORS['output'], hot, COLORS['result'],
                        fontsize)
         for a, b in np.ndindex(top.shape):
-            ax.add_patch(Rectangle((0.5 + b * p_w, -1 - (a + 1) * p_h), p_w, p_h, fill=False,
+            ax.add_patch(Rectangle((0.5 + b * k_w, -1 - (a + 1) * k_h), k_w, k_h, fill=False,
                                    linewidth=3, edgecolor=COLORS['window_edge'],
                                    gid=f'{name} window {a} {b}'))
         ax.text(0.5 + X.shape[1] / 2, -0.45, name, ha='center', va='center', fontsize=12)
@@ -330,8 +353,8 @@ def animate_pooling(X, pool_size, mode='max', *, strides=1, padding=0):
     output cell, as HTML that plays in a static page (matplotlib's JavaScript player)."""
     from IPython.display import HTML
     X = to_numpy(X)
-    window, strides, padding = _pairs(pool_size, strides, padding)
-    Y = pool2d(X, window, mode, strides=strides, padding=padding)
+    pool_size, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, pool_size, mode, strides=strides, padding=padding)
     width, height = _step_size(X.shape, Y.shape, padding)
     fig, axes = _figure(width, height)
     ax = axes[0, 0]
@@ -341,11 +364,13 @@ def animate_pooling(X, pool_size, mode='max', *, strides=1, padding=0):
     def draw(step):  # frame `step`: the window at output `step`, outputs so far written
         ax.clear()
         _frame(ax, width, height)
-        _draw_step(ax, X, Y, window, strides, padding, mode, positions[step], y0=-0.8,
+        _draw_step(ax, X, Y, pool_size, strides, padding, mode, positions[step], y0=-0.8,
                    done=step + 1, fontsize=fontsize)
 
     animation = FuncAnimation(fig, draw, frames=len(positions), interval=1200)
-    return HTML(offline_player(animation.to_jshtml(default_mode='loop')))
+    with plt.rc_context({'savefig.dpi': PIXEL_RATIO * fig.dpi}):  # sharp frames
+        html = animation.to_jshtml(default_mode='loop')
+    return HTML(offline_player(html, pixel_ratio=PIXEL_RATIO))
 
 
 def draw_maps(maps, columns=None):
@@ -423,6 +448,258 @@ def plot_resolution(profiles):
     ax.set_ylabel('map height (cells)')
     ax.grid(True, alpha=0.4)
     ax.legend(frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+# ------------------------------------------------------------ any setting (chapter 2)
+
+def _extent(X_hw, Y_hw, window, strides, padding):
+    """Rows and columns to draw: the padded input, and past it as far as a ceil-mode last
+    window reaches."""
+    return tuple(max(n + 2 * p, (out - 1) * s + k)
+                 for n, out, k, s, p in zip(X_hw, Y_hw, window, strides, padding))
+
+
+def _arithmetic(mode, inside, divisor, value):
+    """One output cell's arithmetic: 'max(0, 1) = 1', '0 + 1 = 1' or '(0 + 1) / 2 = 0.5'."""
+    terms = [_fmt(v) for v in inside]
+    if mode == 'max':
+        return f"max({', '.join(terms)}) = {_fmt(value)}"
+    if mode == 'sum':
+        return f"{' + '.join(terms)} = {_fmt(value)}"
+    return f"({' + '.join(terms)}) / {_fmt(divisor)} = {_fmt(value)}"
+
+
+def _draw_setting(ax, X, Y, window, strides, padding, y0, fontsize, position=None):
+    """Draw, top-left at (0, y0), the padded input (cells past it, which only a ceil-mode
+    window reaches, dashed), every window outlined in its own colour, and the output
+    beside it, each cell edged in its window's colour; with `position`, that output cell
+    and its window shaded. Returns the input values under that window."""
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = window, strides, padding
+    rows, cols = _extent(X.shape, Y.shape, window, strides, padding)
+    # The shaded window's corner, in padded coordinates; none without a position.
+    top, left = (rows, cols) if position is None else (position[0] * s_h, position[1] * s_w)
+    inside = []
+    for i in range(rows):
+        for j in range(cols):
+            a, b = i - p_h, j - p_w  # input coordinates
+            if 0 <= a < X.shape[0] and 0 <= b < X.shape[1]:
+                shaded = top <= i < top + k_h and left <= j < left + k_w
+                _cell(ax, j, y0 - i, f'input {a} {b}',
+                      COLORS['window'] if shaded else COLORS['input'], _fmt(X[a, b]),
+                      fontsize)
+                if shaded:
+                    inside.append(X[a, b])
+            elif i < X.shape[0] + 2 * p_h and j < X.shape[1] + 2 * p_w:
+                _cell(ax, j, y0 - i, f'padding {i} {j}', COLORS['padding'])
+            else:  # past the padded input: counts for nothing
+                ax.add_patch(Rectangle((j, y0 - i - 1), 1, 1, facecolor='white',
+                                       edgecolor=COLORS['line'], linewidth=0.8,
+                                       linestyle='--', gid=f'outside {i} {j}'))
+    out_x, inset = cols + 2, 0.08
+    for n, (i, j) in enumerate(np.ndindex(*Y.shape)):
+        color = WINDOW_COLORS[n % len(WINDOW_COLORS)]
+        ax.add_patch(Rectangle((j * s_w + inset, y0 - i * s_h - k_h + inset),
+                               k_w - 2 * inset, k_h - 2 * inset, fill=False, linewidth=2,
+                               edgecolor=color, gid=f'window {i} {j}'))
+        hot = position is not None and (i, j) == tuple(position)
+        _cell(ax, out_x + j, y0 - i, f'output {i} {j}',
+              COLORS['result'] if hot else COLORS['output'], _fmt(Y[i, j]), fontsize)
+        ax.add_patch(Rectangle((out_x + j + inset, y0 - i - 1 + inset), 1 - 2 * inset,
+                               1 - 2 * inset, fill=False, linewidth=2, edgecolor=color,
+                               gid=f'output edge {i} {j}'))
+    if position is not None:
+        ax.add_patch(Rectangle((left, y0 - top - k_h), k_w, k_h, fill=False, linewidth=3,
+                               edgecolor=COLORS['window_edge'], gid='window'))
+    mid = y0 - rows / 2
+    ax.add_patch(FancyArrowPatch((cols + 0.25, mid), (out_x - 0.25, mid), arrowstyle='-|>',
+                                 mutation_scale=14, color=COLORS['line']))
+    return inside
+
+
+def _setting_label(mode, window, strides, padding, ceil_mode, count_include_pad):
+    """A setting in two short lines, e.g. 'max, pool_size (2, 3)' and 'strides (2, 3),
+    padding (1, 2)', with ceil_mode and count_include_pad=False when they are set."""
+    flags = (['ceil_mode'] if ceil_mode else []) + (
+        ['count_include_pad=False'] if mode == 'avg' and not count_include_pad else [])
+    return (f'{mode}, pool_size {window}' + ''.join(f', {f}' for f in flags)
+            + f'\nstrides {strides}, padding {padding}')
+
+
+def draw_setting(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
+                 count_include_pad=True, position=(0, 0)):
+    """Draw pooling the 2-D X with any setting, ceil mode included: every window on the
+    padded input, the output, and the arithmetic of output `position` with its divisor."""
+    X = to_numpy(X)
+    window, strides, padding = _pairs(pool_size, strides, padding)
+    Y = pool2d(X, window, mode, strides=strides, padding=padding, ceil_mode=ceil_mode,
+               count_include_pad=count_include_pad)
+    i, j = position
+    if not (0 <= i < Y.shape[0] and 0 <= j < Y.shape[1]):
+        raise ValueError(f'position must be an output cell of the {Y.shape} output, got '
+                         f'{tuple(position)}')
+    rows, cols = _extent(X.shape, Y.shape, window, strides, padding)
+    width, height = cols + 2 + Y.shape[1], max(rows, Y.shape[0]) + 2.4
+    fig, axes = _figure(width, height)
+    ax = axes[0, 0]
+    fontsize = _fontsize([X, Y], ax)
+    inside = _draw_setting(ax, X, Y, window, strides, padding, -0.8, fontsize, (i, j))
+    ax.text(cols / 2, -0.45, 'input, padded', ha='center', fontsize=12)
+    ax.text(cols + 2 + Y.shape[1] / 2, -0.45, 'output', ha='center', fontsize=12)
+    divisor = 1
+    if mode == 'avg':  # the divisor pool2d uses: poolbook.pooling.divisor, per axis
+        from poolbook.pooling import divisor as divisor_of
+        div = [np.broadcast_to(divisor_of(X.shape[a], window[a], strides[a], padding[a],
+                                          Y.shape[a], count_include_pad), Y.shape[a])
+               for a in (0, 1)]
+        divisor = int(div[0][i]) * int(div[1][j])
+    ax.text(0, -0.8 - max(rows, Y.shape[0]) - 0.7,
+            _arithmetic(mode, inside, divisor, Y[i, j]), ha='left', va='center',
+            fontsize=13, color=COLORS['text'], gid='equation')
+    return fig
+
+
+def draw_small_multiples(cases, columns=2):
+    """Draw several settings side by side, one panel each: the setting as its title,
+    every window on the padded input and the output, or, for a setting pool2d refuses,
+    the input and pool2d's message. `cases` is a list of (X, arguments of pool2d)."""
+    import textwrap
+    panels = []
+    for X, arguments in cases:
+        X = to_numpy(X)
+        args = {**dict(mode='max', strides=1, padding=0, ceil_mode=False,
+                       count_include_pad=True), **arguments}
+        window, strides, padding = _pairs(args['pool_size'], args['strides'],
+                                          args['padding'])
+        label = _setting_label(args['mode'], window, strides, padding, args['ceil_mode'],
+                               args['count_include_pad'])
+        try:
+            Y = pool2d(X, **args)
+        except ValueError as error:  # what the package says, wrapped to the panel
+            panels.append((X, None, window, strides, padding, label, str(error)))
+            continue
+        panels.append((X, Y, window, strides, padding, label, None))
+    extents = [_extent(X.shape, X.shape if Y is None else Y.shape, w, s,
+                       (0, 0) if Y is None else p)
+               for X, Y, w, s, p, _, _ in panels]
+    width = max(cols + 2 + (X.shape[1] if Y is None else Y.shape[1])
+                for (X, Y, *_), (_, cols) in zip(panels, extents))
+    height = max(rows for rows, _ in extents) + 3.2
+    # 7 inches across (700 pixels at 100 dpi), the printed page's text width (A4 with
+    # 12 mm margins is 703 CSS pixels), whatever the number of panels; the numbers may
+    # fill 85% of a cell, not 75%: the cells are small.
+    fig, axes = _figure(width, height, -(-len(panels) // columns), columns,
+                        cell=7 / (columns * width))
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99, wspace=0.1,
+                        hspace=0.1)
+    arrays = [v for X, Y, *_ in panels for v in (X, Y) if v is not None]
+    fontsize = min(11, _fontsize(arrays, axes[0, 0], largest=20) * 0.85 / 0.75)
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    for ax, (X, Y, window, strides, padding, label, message) in zip(axes.ravel(), panels):
+        ax.text(0, 0, label, ha='left', va='top', fontsize=10, color=COLORS['text'],
+                linespacing=1.3, gid='setting')
+        if Y is None:
+            _draw_grid(ax, X, 0, -2, 'input', COLORS['input'], fontsize=fontsize)
+            ax.text(0, -2.4 - X.shape[0], textwrap.fill('refused: ' + message, 50),
+                    ha='left', va='top', fontsize=9, color='#b00020', gid='refused')
+            continue
+        _draw_setting(ax, X, Y, window, strides, padding, -2, fontsize)
+        rows = _extent(X.shape, Y.shape, window, strides, padding)[0]
+        ax.text(0, -2.4 - max(rows, Y.shape[0]), f'output {Y.shape[0]} × {Y.shape[1]}',
+                ha='left', va='top', fontsize=10, color=COLORS['text'], gid='shape')
+    return fig
+
+
+# ---------------------------------------------------------------- pooling regions (ch. 9, 10)
+
+from poolbook import regions  # noqa: E402  (drawn with the package's own geometry)
+
+
+def _show_map(ax, image, title):
+    """Show a 2-D map in grey, cell (r, c) covering [c, c + 1) x [r, r + 1)."""
+    ax.imshow(image, cmap='gray', extent=(0, image.shape[1], image.shape[0], 0),
+              interpolation='nearest', gid='map')
+    ax.set_title(title, fontsize=11)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _bin_patch(ax, x0, x1, y0, y1, k, gid):
+    """A translucent bin [x0, x1) x [y0, y1) in the k-th window colour, outlined."""
+    color = WINDOW_COLORS[k % len(WINDOW_COLORS)]
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=color, alpha=0.35,
+                           edgecolor=color, linewidth=1.5, gid=gid))
+
+
+def draw_roi_sampling(image, box, pooled_size, *, spatial_scale=1.0, sample_ratio=-1,
+                      margin=2):
+    """Draw one box over a map three ways: the cells ROI pooling's bins take, and the
+    bins and sample points of ROIAlign without and with aligned=True. `box` is
+    [x1, y1, x2, y2] in image coordinates; the map is shown cell by cell."""
+    image = to_numpy(image, 'image')
+    p_h, p_w = as_pair(pooled_size, 'pooled_size', 1)
+    f32 = np.dtype(np.float32)
+    x1, y1, x2, y2 = np.asarray(box, np.float32) * np.float32(spatial_scale)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), dpi=100, facecolor='white')
+    titles = ['ROI pooling (rounded to cells)', 'ROIAlign, aligned=False',
+              'ROIAlign, aligned=True']
+    for ax, title in zip(axes, titles):
+        _show_map(ax, image, title)
+        ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, linestyle='--',
+                               linewidth=2, edgecolor='#ffd966', gid='box'))
+        ax.set_xlim(max(0, x1 - margin), min(image.shape[1], x2 + margin))
+        ax.set_ylim(min(image.shape[0], y2 + margin), max(0, y1 - margin))
+    c = regions.round_half_away(np.array([x1, y1, x2, y2])).astype(np.int64)
+    rows = regions.roi_pool_bins(c[1], c[3], p_h, image.shape[0], f32)
+    cols = regions.roi_pool_bins(c[0], c[2], p_w, image.shape[1], f32)
+    for i in range(p_h):
+        for j in range(p_w):
+            _bin_patch(axes[0], cols[0][j], cols[1][j], rows[0][i], rows[1][i],
+                       i * p_w + j, f'bin {i} {j}')
+    for ax, aligned in zip(axes[1:], (False, True)):
+        offset = np.float32(0.5 if aligned else 0)  # index coordinates; a cell's centre
+        axis = {}                                    # is drawn at index + 1/2
+        for name, lo, hi, out in (('y', y1, y2, p_h), ('x', x1, x2, p_w)):
+            start = lo - offset
+            size, grid = regions.align_grid(start, hi - offset, out, sample_ratio,
+                                            aligned, f32)
+            at = regions.sample_points(start, size, grid, np.arange(out * grid), f32)
+            axis[name] = (start + 0.5, size, grid, at + 0.5)
+        (y0, h, _, ys), (x0, w, _, xs) = axis['y'], axis['x']
+        for i in range(p_h):
+            for j in range(p_w):
+                _bin_patch(ax, x0 + j * w, x0 + (j + 1) * w, y0 + i * h, y0 + (i + 1) * h,
+                           i * p_w + j, f'bin {i} {j}')
+        grid_y, grid_x = np.meshgrid(ys, xs, indexing='ij')
+        ax.scatter(grid_x.ravel(), grid_y.ravel(), s=14, color='#cc0000', zorder=3,
+                   gid='samples')
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def draw_receptive_fields(image, fields, cell=None):
+    """Draw an image with one outlined rectangle per entry of `fields` (label: first
+    row, last row, first column, last column, inclusive), and optionally the centre of
+    the output cell they belong to, `cell` = (row, column) in input pixels."""
+    image = to_numpy(image, 'image')
+    fig, ax = plt.subplots(figsize=(8.4, 5.2), dpi=100, facecolor='white')
+    ax.imshow(image, cmap=None if image.ndim == 3 else 'gray', interpolation='nearest',
+              extent=(0, image.shape[1], image.shape[0], 0), gid='image')
+    for k, (label, (r0, r1, c0, c1)) in enumerate(fields.items()):
+        color = WINDOW_COLORS[k % len(WINDOW_COLORS)]
+        ax.add_patch(Rectangle((c0, r0), c1 - c0 + 1, r1 - r0 + 1, fill=False,
+                               linewidth=2.2, edgecolor=color, label=label,
+                               gid=f'field {label}'))
+    if cell is not None:
+        ax.plot(cell[1], cell[0], marker='+', markersize=14, color='white',
+                markeredgewidth=2.5, gid='cell')
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False, fontsize=10)
     fig.tight_layout()
     plt.close(fig)
     return fig

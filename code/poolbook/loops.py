@@ -8,15 +8,103 @@ function of the package. Being loops, they keep to what the chapters need: float
 float64 input, computed and returned in that dtype (other dtypes are refused, pointing to
 `poolbook.pool2d`), and padding that keeps a padded map under 2048 x 2048 cells or
 under 4 times the map (they build the padding; a huge window on a tiny input would not).
-Chapter 1's `pool2d` names its window p_h x p_w, as the source book does; the others use
-the package's names: window k_h x k_w, strides s_h, s_w, padding p_h, p_w.
+Chapter 1's loops (`pool2d`, `pool2d_numpy`, and `loop_njit`, the numpy loop compiled by
+numba, which chapter 5 times) name their window p_h x p_w, as the source book does; the
+others use the package's names: window k_h x k_w, strides s_h, s_w, padding p_h, p_w.
+`loop_njit` is compiled at its first call (no on-disk cache: chapter 5 measures what the
+first call costs); `pool2d_njit` runs the same code from numba's on-disk cache; with
+POOLBOOK_COMPILED=0 both run as plain Python.
 """
+import mxnet as mx
 import numpy as np
 from mxnet import nd
 
 from poolbook.arrays import like_input, to_numpy
-from poolbook.checks import check_loop_args, check_pool2d_args, check_strided_args
-from poolbook.pooling import output_size
+from poolbook.checks import check_padded_size, check_pool_args
+from poolbook.geometry import output_size
+from poolbook.kernels import njit
+
+
+def check_loop_args(X, pool_size, mode, strides=1, padding=0, ndims=(2, 3, 4)):
+    """Check a teaching loop's arguments; return pool_size, strides and padding pairs.
+
+    Beyond `checks.check_pool_args`: float32 or float64 input (`check_float`), and padding
+    that keeps the padded map within `checks.check_padded_size`.
+
+    Parameters
+    ----------
+    X, pool_size, mode : object
+    strides : int or pair of int, default 1
+    padding : int or pair of int, default 0
+    ndims : tuple of int, default (2, 3, 4)
+
+    Returns
+    -------
+    pool_size, strides, padding : tuple of int
+    """
+    # Beyond check_pool_args: float32 or float64 input, padding within check_padded_size.
+    pool_size, strides, padding = check_pool_args(X, pool_size, mode, strides, padding,
+                                                  ndims=ndims)
+    check_float(X)
+    check_padded_size(X.shape[-2:], padding)
+    return pool_size, strides, padding
+
+
+def check_float(X, name='X'):
+    """Refuse an array that is not float32 or float64 (what the teaching loops compute in).
+
+    Parameters
+    ----------
+    X : numpy.ndarray or mx.nd.NDArray
+    name : str, default 'X'
+
+    Raises
+    ------
+    TypeError
+    """
+    if np.dtype(X.dtype) not in (np.float32, np.float64):
+        raise TypeError(f"{name} must be float32 or float64 for the teaching loops, which "
+                        f"compute in the input's dtype, got dtype {np.dtype(X.dtype).name}: "
+                        f"convert it ({name}.astype('float32')) or use poolbook.pool2d")
+
+
+def check_pool2d_args(X, pool_size, mode):
+    """Check the arguments of chapter 1's loop and return the window as a pair.
+
+    Parameters
+    ----------
+    X : object
+        A 2-D float32 or float64 numpy array or mx.nd.NDArray (not an mx.np.ndarray, whose
+        cells chapter 1's loop cannot store into an NDArray).
+    pool_size : int or pair of int
+    mode : object
+
+    Returns
+    -------
+    tuple of int
+    """
+    pool_size, _, _ = check_loop_args(X, pool_size, mode, ndims=(2,))
+    if isinstance(X, mx.np.ndarray):  # its cells cannot be stored into an mx.nd.NDArray
+        raise TypeError("X is an mx.np.ndarray, which chapter 1's loop does not take: pass "
+                        "X.as_nd_ndarray(), or use poolbook.pool2d")
+    return pool_size
+
+
+def check_strided_args(X, pool_size, mode, strides, padding):
+    """Check the arguments of chapter 2's loop; return pool_size, strides and padding.
+
+    Parameters
+    ----------
+    X : object
+        A 2-D float32 or float64 array.
+    pool_size, mode, strides, padding : object
+        As for `check_loop_args`, all required.
+
+    Returns
+    -------
+    pool_size, strides, padding : tuple of int
+    """
+    return check_loop_args(X, pool_size, mode, strides, padding, ndims=(2,))
 
 
 def pool2d(X, pool_size, mode='max'):
@@ -54,7 +142,21 @@ def pool2d_strided(X, pool_size, mode='max', strides=1, padding=0):
 
 
 def pool2d_numpy(X, pool_size, mode='max'):
-    """Chapter 1's loop on numpy arrays: the same steps, without MXNet's cost per call."""
+    """Chapter 1's loop on numpy arrays: the same steps, without MXNet's cost per call.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or mx.nd.NDArray
+        2-D, float32 or float64.
+    pool_size : int or pair of int
+        The window; chapter 1 names it p_h x p_w.
+    mode : {'max', 'avg'}, default 'max'
+
+    Returns
+    -------
+    numpy.ndarray or mx.nd.NDArray
+        X's kind, in X's dtype; stride 1, no padding.
+    """
     p_h, p_w = check_pool2d_args(X, pool_size, mode)
     A = to_numpy(X)
     Y = np.zeros((A.shape[0] - p_h + 1, A.shape[1] - p_w + 1), dtype=A.dtype)
@@ -65,6 +167,47 @@ def pool2d_numpy(X, pool_size, mode='max'):
             elif mode == 'avg':
                 Y[i, j] = A[i: i + p_h, j: j + p_w].mean()
     return like_input(Y, X)
+
+
+@njit
+def loop_njit(X, p_h, p_w, mode):
+    """Chapter 1's loop on a 2-D numpy array, compiled by numba at its first call."""
+    Y = np.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1), X.dtype)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            if mode == 'max':
+                Y[i, j] = X[i: i + p_h, j: j + p_w].max()
+            elif mode == 'avg':
+                Y[i, j] = X[i: i + p_h, j: j + p_w].mean()
+    return Y
+
+
+# loop_njit's own code, compiled with numba's on-disk cache: once per machine rather than
+# at the first call in every process (loop_njit compiles at its first call, as chapter 5
+# shows and measures).
+_cached_loop = njit(cache=True)(getattr(loop_njit, 'py_func', loop_njit))
+
+
+def pool2d_njit(X, pool_size, mode='max'):
+    """Chapter 1's numpy loop, compiled: check the arguments, then run loop_njit.
+
+    It runs loop_njit's code compiled once per machine (numba's on-disk cache), where
+    loop_njit itself compiles at its first call in each process.
+
+    Parameters
+    ----------
+    X : numpy.ndarray or mx.nd.NDArray
+        2-D, float32 or float64.
+    pool_size : int or pair of int
+    mode : {'max', 'avg'}, default 'max'
+
+    Returns
+    -------
+    numpy.ndarray or mx.nd.NDArray
+        X's kind, in X's dtype; stride 1, no padding.
+    """
+    k_h, k_w = check_pool2d_args(X, pool_size, mode)
+    return like_input(_cached_loop(to_numpy(X), k_h, k_w, mode), X)
 
 
 def pool2d_offsets(X, pool_size, mode='max', strides=1, padding=0):

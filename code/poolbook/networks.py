@@ -14,7 +14,7 @@ import mxnet as mx
 from mxnet.gluon import nn
 from mxnet.gluon.model_zoo import vision
 
-from poolbook.pooling import output_size
+from poolbook.geometry import output_size
 
 Layer = namedtuple('Layer', 'op kernel stride pad convention global_pool pool_type '
                             'shape_in shape_out depth')
@@ -38,7 +38,13 @@ def lenet():
 
 
 def book_networks():
-    """The four networks of chapter 6 with the input shape each was designed for."""
+    """The four networks of chapter 6 with the input shape each was designed for.
+
+    Returns
+    -------
+    dict
+        Name: (Gluon network, input shape (1, C, H, W)); LeNet, AlexNet, VGG-11, ResNet-18.
+    """
     return {'LeNet': (lenet(), (1, 1, 28, 28)),
             'AlexNet': (vision.alexnet(), (1, 3, 224, 224)),
             'VGG-11': (vision.vgg11(), (1, 3, 224, 224)),
@@ -46,19 +52,48 @@ def book_networks():
 
 
 def pair(text):
-    """'(3, 3)' as the tuple (3, 3)."""
+    """'(3, 3)' as the tuple (3, 3).
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    tuple of int
+    """
     return tuple(int(v) for v in text.strip('()').split(',') if v.strip())
 
 
 def graph_shapes(symbol, input_shape):
-    """The shape of every intermediate result of `symbol`, by output name."""
+    """The shape of every intermediate result of `symbol`, by output name.
+
+    Parameters
+    ----------
+    symbol : mx.sym.Symbol
+    input_shape : tuple of int
+
+    Returns
+    -------
+    dict
+    """
     internals = symbol.get_internals()
     _, shapes, _ = internals.infer_shape(data=input_shape)
     return dict(zip(internals.list_outputs(), shapes))
 
 
 def depths(nodes):
-    """Per graph node: how many convolution and dense layers its longest path passes."""
+    """Per graph node: how many convolution and dense layers its longest path passes.
+
+    Parameters
+    ----------
+    nodes : list of dict
+        The nodes of a symbol's JSON graph, each after its inputs.
+
+    Returns
+    -------
+    list of int
+    """
     depth = []
     for node in nodes:
         before = max((depth[i] for i, _, _ in node['inputs']), default=0)
@@ -67,7 +102,18 @@ def depths(nodes):
 
 
 def as_layer(node, shape_in, shape_out, depth):
-    """The Layer of one graph node, from its attributes and shapes."""
+    """The Layer of one graph node, from its attributes and shapes.
+
+    Parameters
+    ----------
+    node : dict
+    shape_in, shape_out : tuple of int
+    depth : int
+
+    Returns
+    -------
+    Layer
+    """
     attrs = node.get('attrs', {})
     return Layer(node['op'], pair(attrs.get('kernel', '()')),
                  pair(attrs.get('stride', '()')), pair(attrs.get('pad', '()')),
@@ -77,7 +123,18 @@ def as_layer(node, shape_in, shape_out, depth):
 
 
 def trace(net, input_shape):
-    """Every convolution, pooling and dense layer of net in order, as a Layer each."""
+    """Every convolution, pooling and dense layer of net in order, as a Layer each.
+
+    Parameters
+    ----------
+    net : mx.gluon.HybridBlock
+        Never initialized: MXNet infers the shapes from a symbolic input.
+    input_shape : tuple of int
+
+    Returns
+    -------
+    list of Layer
+    """
     symbol = net(mx.sym.var('data'))
     shapes = graph_shapes(symbol, input_shape)
     nodes = json.loads(symbol.tojson())['nodes']  # each node after its inputs
@@ -88,13 +145,31 @@ def trace(net, input_shape):
 
 
 def lowers_resolution(layer):
-    """True when the layer's output map has fewer rows or columns than its input."""
+    """True when the layer's output map has fewer rows or columns than its input.
+
+    Parameters
+    ----------
+    layer : Layer
+
+    Returns
+    -------
+    bool
+    """
     return len(layer.shape_out) == 4 and any(
         o < i for o, i in zip(layer.shape_out[2:], layer.shape_in[2:]))
 
 
 def describe_layer(layer):
-    """A label: 'conv 3x3 /2 pad 1', 'max pool 3x3 /2', 'global avg pool', 'dense'."""
+    """A label: 'conv 3x3 /2 pad 1', 'max pool 3x3 /2', 'global avg pool', 'dense'.
+
+    Parameters
+    ----------
+    layer : Layer
+
+    Returns
+    -------
+    str
+    """
     if layer.op == 'FullyConnected':
         return 'dense'
     if layer.global_pool:
@@ -116,9 +191,60 @@ def predicted_shape(layer):
 
 
 def resolution_profile(layers):
-    """Points (depth, side) of the map's height entering each convolution, then at the
-    head: the last 4-D result the layers produce."""
-    points = sorted({(x.depth, x.shape_in[2]) for x in layers if x.op == 'Convolution'})
-    last = [x for x in layers if len(x.shape_out) == 4][-1]
-    points.append((max(d for d, _ in points) + 1, last.shape_out[2]))
+    """The map's height at the input and after each convolution and pooling layer, by depth.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        As `trace` returns them.
+
+    Returns
+    -------
+    depths, sides : list of int
+        The points (depth, height): (0, the input's height), then one per distinct
+        (depth, height) of the layers' 4-D outputs, in order of depth and, at one depth,
+        from the larger height down. Depth counts the convolutions on the longest path
+        to a layer (its own included), so a pooling layer shares the depth of the
+        convolution before it, and two layers side by side share one point.
+    """
+    points = {(0, layers[0].shape_in[2])}
+    points |= {(x.depth, x.shape_out[2]) for x in layers if len(x.shape_out) == 4}
+    points = sorted(points, key=lambda point: (point[0], -point[1]))
     return [d for d, _ in points], [side for _, side in points]
+
+
+def vgg16():
+    """VGG-16 from Gluon's model zoo (configuration D of Simonyan and Zisserman).
+
+    The network whose receptive fields are published (chapter 10); book_networks gives
+    the others the same way.
+
+    Returns
+    -------
+    (gluon.nn.HybridBlock, tuple of int)
+        The uninitialized network and its input shape, (1, 3, 224, 224).
+    """
+    return vision.vgg16(), (1, 3, 224, 224)
+
+
+def graph(net, input_shape):
+    """The nodes of `net`'s graph in order, each after its inputs, with their shapes.
+
+    Parameters
+    ----------
+    net : gluon.nn.HybridBlock
+        The network, called on a symbol to trace it.
+    input_shape : tuple of int
+        The shape of the input the shapes are inferred for.
+
+    Returns
+    -------
+    (list of dict, list of tuple or None)
+        The nodes as MXNet's JSON holds them (inputs and parameters too), and each
+        node's output shape (None where MXNet's shape inference gives it none).
+    """
+    symbol = net(mx.sym.var('data'))
+    shapes = graph_shapes(symbol, input_shape)
+    nodes = json.loads(symbol.tojson())['nodes']
+    name = lambda node: node['name'] + ('' if node['op'] == 'null' else '_output')
+    return nodes, [shapes.get(name(node)) for node in nodes]

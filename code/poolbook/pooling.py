@@ -32,55 +32,48 @@ tests/test_pooling_modes.py and tests/test_robustness.py):
 """
 import numpy as np
 
-from poolbook import compiled
+# pool2d, shown in chapter 5, calls the compiled kernel by the name chapter 5 gives it.
+from poolbook import kernels as compiled
 from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype
-from poolbook.checks import (POOL2D_MODES, check_output_cells, check_p_value,
-                              check_pool_args)
+from poolbook.checks import check_output_cells, check_pool_args, is_int
+# The window arithmetic lives in poolbook.geometry; chapters 2, 5 and 6 import (and show)
+# these from here.
+from poolbook.geometry import axis_taps, divisor, output_size, window_offsets  # noqa: F401
 
 CHUNK_BYTES = 2**20  # input bytes pooled per step: small enough for the intermediate to stay cached
+POOL2D_MODES = ('max', 'avg', 'sum', 'lp')  # pool2d also has MXNet's other two modes
+P_VALUES = (1, 2, 3)  # the p_value MXNet's 'lp' pooling accepts
 
 
-def output_size(n, k, s, p, ceil_mode=False):
-    """Output length along one axis: floor((n + 2p - k) / s) + 1, or with ceiling."""
-    span = n + 2 * p - k
-    if not ceil_mode:
-        return span // s + 1
-    out = -(-span // s) + 1
-    if (out - 1) * s >= n + p:  # the last window would start in the trailing padding
-        out -= 1
-    return out
+def check_p_value(p_value, mode):
+    """Refuse a p_value unless mode is 'lp' and p_value is 1, 2 or 3 (as in MXNet).
 
+    Parameters
+    ----------
+    p_value : object
+        pool2d's p_value: None unless mode is 'lp'.
+    mode : str
+        pool2d's mode, already checked.
 
-def window_offsets(n, k, s, p, out):
-    """The window offsets a along one axis at which some window reads an input cell."""
-    if s < n:  # the offsets window i reads, [p - i s, p - i s + n), overlap: one range
-        return range(max(0, p - (out - 1) * s), min(k, p + n))
-    return (a for i in reversed(range(out))  # disjoint ranges, one per window
-            for a in range(max(0, p - i * s), min(k, p - i * s + n)))
-
-
-def axis_taps(n, k, s, p, out):
-    """For each window offset a along one axis: the block [i0, i1) of output positions
-    whose cell a lies inside the input, and the strided input slice those cells are."""
-    for a in window_offsets(n, k, s, p, out):
-        i0 = max(0, -(-(p - a) // s))          # first i with i * s - p + a >= 0
-        i1 = min(out, (n - 1 + p - a) // s + 1)  # past the last i with i s - p + a < n
-        if i1 > i0:
-            start = i0 * s - p + a
-            yield i0, i1, slice(start, start + (i1 - i0 - 1) * s + 1, s)
-
-
-def divisor(n, k, s, p, out, count_include_pad):
-    """How many cells of each window along one axis the average divides by: k when every
-    window lies inside the padded input, else one number per output position."""
-    if count_include_pad and (out - 1) * s + k <= n + 2 * p:
-        return k
-    if count_include_pad:  # a ceil-mode window past the padded input: count its cells
-        return np.minimum(k, n + 2 * p - np.arange(out) * s)
-    count = np.zeros(out, dtype=np.int64)  # cells inside the input itself
-    for i0, i1, _ in axis_taps(n, k, s, p, out):
-        count[i0:i1] += 1
-    return count
+    Raises
+    ------
+    TypeError
+        For a p_value that is not an int.
+    ValueError
+        For a p_value without mode 'lp', or none with it, or one MXNet does not take.
+    """
+    if mode != 'lp':
+        if p_value is not None:
+            raise ValueError(f"p_value is only used with mode='lp', got p_value="
+                             f"{p_value!r} with mode={mode!r}")
+    elif p_value is None:
+        raise ValueError("mode='lp' needs p_value, 1, 2 or 3, got None")
+    elif not is_int(p_value):
+        raise TypeError(f"p_value must be an int, 1, 2 or 3, got {p_value!r} "
+                        f"of type {type(p_value).__name__}")
+    elif p_value not in P_VALUES:
+        raise ValueError(f"p_value must be 1, 2 or 3 (what MXNet's 'lp' pooling takes), "
+                         f"got {p_value!r}")
 
 
 def pool_axis(A, axis, taps, mode, Y):
@@ -142,9 +135,8 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
         R = rows[:len(M)]
         Z = Y_maps[c:c + chunk] if Y.dtype == work else cols[:len(M)]
         with np.errstate(invalid='ignore', over='ignore'):  # inf - inf gives NaN
-            # float32, float64: compiled (chapter 5), unless the window outgrows the
-            # input: the kernel visits every window offset, numpy only those that read
-            if compiled.handles(M, Z) and k_h <= n_h and k_w <= n_w:
+            # float32 and float64: the compiled kernel (chapter 5), if it takes them
+            if compiled.handles(M, Z, (k_h, k_w)):
                 compiled.pool(M, (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
                               None if mode == 'max' else div, Z)
             else:

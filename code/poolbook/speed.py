@@ -2,8 +2,10 @@
 peak memory. Used by chapter 5 and by bench/pooling_speed.py; never by the tests' verdicts
 (tests check these helpers' logic, not the machine's speed)."""
 import json
+import math
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -72,6 +74,46 @@ def peak_extra_memory(fn):
         tracemalloc.stop()
 
 
+def rounded(value, digits=3):
+    """`value` rounded to `digits` significant digits, for a timing that is glued or
+    printed: more digits would only show the noise of one run on one machine."""
+    return float(f'{value:.{digits}g}')
+
+
+def loglog_slope(sizes, times):
+    """The slope of log(time) against log(size) between two measurements, (size1, size2)
+    and (time1, time2): 1 when the time grows in proportion to the size, 0 when it
+    stays the same."""
+    (n1, n2), (t1, t2) = sizes, times
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+# How a time grows with the input, by the slope of its line on log-log axes (upper
+# limits). With a fixed cost a per call and b per cell, time = a + b n; a slope below
+# 0.5 between n and R n (R > 1) means (a + b R n) / (a + b n) < sqrt(R), which needs
+# a > b n sqrt(R) > b n: more than half the time at n is the fixed cost.
+GROWTH = [(0.0, 'not growing (slope below 0)'),
+          (0.5, 'nearly flat (slope 0 to 0.5)'),
+          (0.85, 'growing more slowly than the input (slope 0.5 to 0.85)'),
+          (1.15, 'growing in proportion to the input (slope 0.85 to 1.15)'),
+          (math.inf, 'growing faster than the input (slope above 1.15)')]
+
+
+def growth_words(slope):
+    """In words, how a time grows with the input, from its log-log slope (see GROWTH)."""
+    return next(words for limit, words in GROWTH if slope < limit)
+
+
+def growth_groups(slopes):
+    """`slopes` (name: log-log slope) in words, the names grouped by how their times grow,
+    in the order of GROWTH: 'nearly flat (...): pool2d, nd.Pooling; growing in ...: ...'."""
+    groups = {words: [] for _, words in GROWTH}
+    for name, slope in slopes.items():
+        groups[growth_words(slope)].append(name)
+    return '; '.join(f"{words}: {', '.join(names)}" for words, names in groups.items()
+                     if names)
+
+
 def relation(seconds, reference):
     """How a time compares with a reference time, in words that follow the numbers:
     '3.2 times faster than', '1.5 times slower than' or 'about as fast as' (within 5%)."""
@@ -83,29 +125,36 @@ def relation(seconds, reference):
     return 'about as fast as'
 
 
-# Run by `mxnet_in_child` in a fresh Python: time nd.Pooling on one layer, print seconds.
+# Run by `mxnet_layers_in_child` in a fresh Python: time nd.Pooling on each layer in
+# turn and print one line 'seconds <median>' per layer (oneDNN's log lines, if any, are
+# printed by the library itself, to the same stdout).
 CHILD_SCRIPT = '''
 import json, sys
 import mxnet as mx
 import numpy as np
 from poolbook.speed import interleaved_medians
-shape, k, s, p, mode, repeat = json.loads(sys.argv[1])
-X = mx.nd.array(np.random.default_rng(0).standard_normal(shape, dtype=np.float32))
-run = lambda: mx.nd.Pooling(X, kernel=(k, k), stride=(s, s), pad=(p, p),
-                            pool_type=mode).wait_to_read()
-run()
-seconds = interleaved_medians({'mxnet': run}, repeat)['mxnet']
-print('seconds', seconds, flush=True)
+layers, mode, repeat = json.loads(sys.argv[1])
+rng = np.random.default_rng(0)
+for shape, k, s, p, dtype in layers:
+    X = mx.nd.array(rng.standard_normal(shape, dtype=np.float32), dtype=dtype)
+    run = lambda: mx.nd.Pooling(X, kernel=(k, k), stride=(s, s), pad=(p, p),
+                                pool_type=mode).wait_to_read()
+    run()
+    seconds = interleaved_medians({'mxnet': run}, repeat)['mxnet']
+    print('seconds', seconds, flush=True)
 '''
 
 
-def child_env(native=False, verbose=False):
-    """The environment of a child Python timing MXNet: this one, on one thread, with
-    MXNet's native kernel if `native` (MXNET_MKLDNN_ENABLED=0), and oneDNN's log of each
-    kernel it runs if `verbose`."""
+def child_env(native=None, verbose=False):
+    """The environment of a child Python timing MXNet: this one, on one thread, and
+    oneDNN's log of each kernel it runs if `verbose`. MXNet's kernel: as in this process
+    if `native` is None, its native kernel if True (MXNET_MKLDNN_ENABLED=0), its default
+    (oneDNN on) if False."""
     env = dict(os.environ, OMP_NUM_THREADS='1', MXNET_STORAGE_FALLBACK_LOG_VERBOSE='0')
     if native:
         env['MXNET_MKLDNN_ENABLED'] = '0'
+    elif native is not None:
+        env.pop('MXNET_MKLDNN_ENABLED', None)
     for name in ('DNNL_VERBOSE', 'MKLDNN_VERBOSE', 'MXNET_ONEDNN_VERBOSE'):
         env.pop(name, None)
         if verbose:
@@ -113,33 +162,111 @@ def child_env(native=False, verbose=False):
     return env
 
 
-def mxnet_in_child(shape, k, s, p, mode='max', native=False, verbose=False, repeat=5):
-    """Time nd.Pooling on one layer in a fresh Python (see child_env); return its median
-    seconds and every line it printed (oneDNN's log, when verbose)."""
-    args = json.dumps([list(shape), k, s, p, mode, repeat])
+def as_layer(layer):
+    """A layer (shape, k, s, p) or (shape, k, s, p, dtype) as the latter, float32 by
+    default, with the shape as a tuple of 4 ints."""
+    shape, k, s, p, *dtype = layer
+    if len(shape) != 4 or len(dtype) > 1:
+        raise ValueError(f"a layer is (shape, k, s, p) or (shape, k, s, p, dtype) with a "
+                         f"4-D shape (N, C, H, W), got {layer!r}")
+    return (tuple(int(n) for n in shape), int(k), int(s), int(p),
+            str(dtype[0]) if dtype else 'float32')
+
+
+def mxnet_layers_in_child(layers, mode='max', native=None, verbose=False, repeat=5):
+    """Time nd.Pooling on each layer, (shape, k, s, p) or (shape, k, s, p, dtype), in one
+    fresh Python (see child_env); return the median seconds of each layer and every
+    other line the child printed (oneDNN's log, when verbose)."""
+    layers = [as_layer(layer) for layer in layers]
+    args = json.dumps([layers, mode, repeat])
     done = subprocess.run([sys.executable, '-c', CHILD_SCRIPT, args], check=True,
                           capture_output=True, text=True, env=child_env(native, verbose))
     lines = done.stdout.splitlines()
-    return float(lines[-1].split()[1]), lines[:-1]
+    seconds = [float(line.split()[1]) for line in lines if line.startswith('seconds ')]
+    return seconds, [line for line in lines if not line.startswith('seconds ')]
 
 
-def onednn_pooling_kernels(lines):
-    """The kernels oneDNN's log says it ran for pooling, e.g. ['jit:avx512_core'], from
-    lines like 'dnnl_verbose,exec,cpu,pooling_v2,jit:avx512_core,forward_inference,...'."""
-    fields = [line.split(',') for line in lines]
-    return sorted({f[4] for f in fields if len(f) > 4 and f[0].endswith('_verbose')
-                   and f[1] == 'exec' and f[3].startswith('pooling')})
+def mxnet_in_child(shape, k, s, p, mode='max', native=None, verbose=False, repeat=5,
+                   dtype='float32'):
+    """Time nd.Pooling on one layer in a fresh Python (see child_env); return its median
+    seconds and every other line it printed (oneDNN's log, when verbose)."""
+    (seconds,), lines = mxnet_layers_in_child([(shape, k, s, p, dtype)], mode, native,
+                                              verbose, repeat)
+    return seconds, lines
 
 
-def onednn_choice(lines, env=os.environ):
-    """In words, which pooling kernel oneDNN's log shows, or why it shows none."""
+# oneDNN's names for the dtypes of its verbose log ('src_f32::blocked:abcd:f0 ...').
+ONEDNN_DTYPES = {'float32': 'f32', 'float16': 'f16', 'bfloat16': 'bf16', 'int8': 's8',
+                 'uint8': 'u8', 'int32': 's32', 'float64': 'f64'}
+
+
+def onednn_pooling_runs(lines):
+    """Each pooling run in oneDNN's log as (implementation, problem): the problem as a
+    dict of the line's benchdnn description ('mb32ic64_ih56oh28kh3sh2dh0ph1_iw56...' gives
+    {'mb': 32, 'ic': 64, 'ih': 56, ...}) and its source dtype ('dt': 'f32')."""
+    runs = []
+    for line in lines:
+        f = line.split(',')
+        if (len(f) > 4 and f[0].endswith('_verbose') and f[1] == 'exec'
+                and f[3].startswith('pooling')):
+            problem = {}  # a line cut short names its implementation, nothing more
+            if len(f) > 9:
+                problem = {name: int(value)
+                           for name, value in re.findall(r'([a-z]+)(\d+)', f[-2])}
+                dtype = re.search(r'src_([a-z0-9]+)::', f[6])
+                problem['dt'] = dtype.group(1) if dtype else None
+            runs.append((f[4], problem))
+    return runs
+
+
+def layer_problem(layer):
+    """What oneDNN's log would say about a layer (shape, k, s, p[, dtype]): the fields of
+    its benchdnn description, and its dtype in oneDNN's name."""
+    (n, c, h, w), k, s, p, dtype = as_layer(layer)
+    return {'mb': n, 'ic': c, 'ih': h, 'iw': w, 'kh': k, 'kw': k, 'sh': s, 'sw': s,
+            'ph': p, 'pw': p, 'dt': ONEDNN_DTYPES.get(dtype, dtype)}
+
+
+def onednn_pooling_kernels(lines, layer=None):
+    """The implementations oneDNN's log says it ran for pooling, e.g. ['jit:avx512_core'],
+    from lines like 'dnnl_verbose,exec,cpu,pooling_v2,jit:avx512_core,forward_inference,
+    ...'; only those for `layer`, (shape, k, s, p[, dtype]), if it is given."""
+    want = None if layer is None else layer_problem(layer)
+    return sorted({kernel for kernel, problem in onednn_pooling_runs(lines)
+                   if want is None or all(problem.get(key) == value
+                                          for key, value in want.items())})
+
+
+def mxnet_kernel(kernels, env=os.environ):
+    """In words, which pooling kernel MXNet ran, given the oneDNN implementations its log
+    shows for it (`kernels`, as onednn_pooling_kernels gives them) and the environment of
+    the process that ran it."""
     if env.get('MXNET_MKLDNN_ENABLED') == '0':
-        return ('none: oneDNN is switched off in this process (MXNET_MKLDNN_ENABLED=0), '
-                'so MXNet runs its native kernel')
-    kernels = onednn_pooling_kernels(lines)
+        return ('its native kernel (oneDNN is switched off in this process: '
+                'MXNET_MKLDNN_ENABLED=0)')
     if kernels:
         return f"oneDNN's {' and '.join(kernels)} implementation"
-    return 'unknown (oneDNN printed no pooling kernel)'
+    return 'its native kernel (the oneDNN log shows no pooling for it)'
+
+
+def onednn_choice(lines, env=os.environ, layer=None):
+    """In words, which pooling kernel MXNet ran, from oneDNN's log (for `layer` only, if
+    given) and the environment of the process that ran it; see mxnet_kernel."""
+    return mxnet_kernel(onednn_pooling_kernels(lines, layer), env)
+
+
+def kernels_by_layer(lines, layers, labels, env=os.environ, every='on all of them'):
+    """In words, which pooling kernel MXNet ran on each of `layers` (named by `labels`),
+    grouping the layers that ran the same one: 'oneDNN's simple_nchw:any implementation
+    on 8x8, 16x16; oneDNN's jit:avx512_core implementation on 32x32', or the one kernel
+    followed by `every` when all ran the same."""
+    groups = {}
+    for layer, label in zip(layers, labels, strict=True):
+        kernel = onednn_choice(lines, env, layer)
+        groups.setdefault(kernel, []).append(str(label))
+    if len(groups) == 1:
+        return f'{next(iter(groups))} {every}'.rstrip()
+    return '; '.join(f"{kernel} on {', '.join(names)}" for kernel, names in groups.items())
 
 
 def onednn_isa(lines):

@@ -20,20 +20,161 @@ operations between (or beside) maximum and average pooling.
 Every function checks its arguments with the checks `pool2d` uses (poolbook.checks),
 takes numpy and MXNet arrays, returns the kind it was given and never changes its input.
 Averages come back as `pool2d`'s do: a float input keeps its dtype, an integer gives
-float64; sums are taken in at least float32 (float64 for integers). Functions that build
+float64; sums are taken in at least float32 (float64 for integers). `max_pool_by_relu`
+returns floats by the same rule, like the convolutions it runs (so an integer input gives
+float64, where `pool2d`'s maximum keeps the integer dtype). Functions that build
 the padding or the window's weights refuse sizes that would take more than a few MiB.
 """
+import math
+import numbers
+
 import numpy as np
 from mxnet import nd
 
 from poolbook.arrays import as_ndarray, like_input, mean_dtype, sum_dtype, to_numpy
-from poolbook.checks import (check_beta, check_finite, check_padded_size,
-                              check_pool_args, check_relu_range, check_relu_window,
-                              check_shape, check_window_cells)
-from poolbook.pooling import output_size, pool2d
+from poolbook.checks import as_pair, check_padded_size, check_pool_args, is_int
+from poolbook.geometry import output_shape, output_size
+from poolbook.pooling import pool2d
+
+RELU_CELLS = 1024  # the largest window max_pool_by_relu builds weights for (32 x 32)
+WINDOW_CELLS = 2**22  # the most window cells window_cells gathers (32 MiB in float64)
+
+
+# ----------------------------------------------------------------------------------------
+# The checks of these functions' own arguments (the shared ones are in poolbook.checks).
+
+def check_beta(beta):
+    """Refuse a beta that is not a real number, not finite, or negative.
+
+    Parameters
+    ----------
+    beta : object
+
+    Raises
+    ------
+    TypeError
+        For a bool, a complex number, an array or anything not a real number.
+    ValueError
+        For NaN, an infinity or a negative number.
+    """
+    if isinstance(beta, (bool, np.bool_)) or not isinstance(beta, numbers.Real):
+        raise TypeError(f"beta must be a real number, got {beta!r} "
+                        f"of type {type(beta).__name__}")
+    if not math.isfinite(beta) or beta < 0:
+        raise ValueError(f"beta must be a finite number at least 0, got {beta!r}")
+
+
+def check_finite(A, name='X'):
+    """Refuse an array holding infinities or NaN.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+    name : str, default 'X'
+
+    Raises
+    ------
+    ValueError
+        Saying how many values are not finite.
+    """
+    bad = int(np.size(A) - np.isfinite(A).sum())
+    if bad:
+        raise ValueError(f"{name} must hold finite numbers, got {bad} infinite or NaN value(s)")
+
+
+def check_shape(shape):
+    """Refuse a shape that is not (C, H, W) with three positive ints; return it as a tuple.
+
+    Parameters
+    ----------
+    shape : object
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    TypeError, ValueError
+    """
+    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
+        raise ValueError(f"shape must be (C, H, W), three ints, got {shape!r}")
+    if not all(is_int(v) for v in shape):
+        raise TypeError(f"shape must hold ints, got {shape!r}")
+    if min(shape) < 1:
+        raise ValueError(f"shape must hold positive ints, got {shape!r}")
+    return tuple(int(v) for v in shape)
+
+
+def check_relu_window(pool_size):
+    """Refuse a window of more than RELU_CELLS (1024) cells; return it as (k_h, k_w).
+
+    Parameters
+    ----------
+    pool_size : int or pair of int
+
+    Returns
+    -------
+    tuple of int
+    """
+    k_h, k_w = as_pair(pool_size, 'pool_size', minimum=1)
+    if k_h * k_w > RELU_CELLS:
+        raise ValueError(f"pool_size {(k_h, k_w)} has {k_h * k_w:,} cells: the ReLU "
+                         f"network's weights grow as its square, so windows of at most "
+                         f"{RELU_CELLS} cells are built")
+    return k_h, k_w
+
+
+def check_relu_range(A, name='X'):
+    """Refuse values the ReLU network cannot pool in float64 within its error bound.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        Refused if it holds infinities or NaN (inf - inf), magnitudes above 2**1000 (sums
+        of differences would overflow), or integers above 2**53 (not exact in float64),
+        with a ValueError.
+    name : str, default 'X'
+    """
+    check_finite(A, name)
+    largest = float(np.abs(A).max(initial=0))
+    limit = 2.0**53 if A.dtype.kind in 'iu' else 2.0**1000
+    if largest > limit:
+        raise ValueError(f"{name} must hold values of magnitude at most {limit:.4g} for "
+                         f"max_pool_by_relu, got {largest:.4g}")
+
+
+def check_window_cells(out_shape, pool_size, limit=WINDOW_CELLS):
+    """Refuse a window whose cells, gathered for every output cell, exceed `limit`.
+
+    Parameters
+    ----------
+    out_shape : tuple of int
+        The shape of the output, leading axes included.
+    pool_size : tuple of int
+        (k_h, k_w).
+    limit : int, default WINDOW_CELLS (2**22)
+
+    Raises
+    ------
+    ValueError
+    """
+    cells = math.prod(out_shape) * pool_size[0] * pool_size[1]
+    if cells > limit:
+        raise ValueError(f"pool_size {tuple(pool_size)} over an output of shape "
+                         f"{tuple(out_shape)} gathers {cells:,} window cells, more than "
+                         f"the {limit:,} this function builds: use a smaller window or "
+                         f"input, or pool a few maps at a time")
+
 
 def float_ndarray(X):
-    """X as an NDArray in the float dtype its sums need (float64 for integers)."""
+    """X as an NDArray in the float dtype its sums need (float64 for integers).
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        Converted with `arrays.as_ndarray` to `arrays.sum_dtype` of its dtype.
+    """
     return as_ndarray(X, sum_dtype(X.dtype))
 
 
@@ -61,7 +202,7 @@ def avg_pool_as_conv(X, pool_size, *, strides=1, padding=0):
 # Exercise 2: what pooling costs.
 
 def count_pool_ops(X, pool_size, mode='max', *, strides=1, padding=0):
-    """Pool X (C, H, W) in a loop that counts each operation."""
+    """Pool X (C, H, W) in a loop counting each operation; Y: X's kind, float dtype."""
     (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(
         X, pool_size, mode, strides, padding, ndims=(3,))
     check_padded_size(X.shape[-2:], (p_h, p_w))
@@ -93,7 +234,7 @@ def count_pool_ops(X, pool_size, mode='max', *, strides=1, padding=0):
             result = result / (k_h * k_w)
         ops['writes'] += 1
         Y[c, i, j] = result
-    return Y, ops
+    return pooled_like(X, Y), ops
 
 
 def pool_cost(shape, pool_size, mode='max', *, strides=1, padding=0):
@@ -116,7 +257,17 @@ def pool_cost(shape, pool_size, mode='max', *, strides=1, padding=0):
 # Exercise 4: minimum pooling.
 
 def negated(X):
-    """X with its order reversed: -X for floats, ~X = -X - 1 for integers (never overflows)."""
+    """X with its order reversed: -X for floats, ~X = -X - 1 for integers (never overflows).
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+
+    Returns
+    -------
+    numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        X's kind and dtype.
+    """
     A = to_numpy(X)
     flipped = np.invert(A) if A.dtype.kind in 'iu' else np.negative(A)
     return like_input(flipped, X)
@@ -134,14 +285,39 @@ def min_pool(X, pool_size, *, strides=1, padding=0, ceil_mode=False):
 # Exercise 5: between the average and the maximum.
 
 def window_cells(X, pool_size, *, strides=1, padding=0):
-    """Each window's cells minus its maximum, a mask of its real cells, and the maxima."""
+    """Each window's cells minus its maximum, a mask of its real cells, and the maxima.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        Shape (..., H, W), finite values.
+    pool_size : int or pair of int
+    strides : int or pair of int, default 1
+    padding : int or pair of int, default 0
+        Padding cells are not real cells: they take no part.
+
+    Returns
+    -------
+    D : numpy.ndarray
+        float64, shape (..., out_h, out_w, k_h * k_w): each cell minus its window's maximum
+        (0 for padding cells).
+    real : numpy.ndarray
+        bool, shape (out_h, out_w, k_h * k_w): which cells are input cells.
+    top : numpy.ndarray
+        float64, shape (..., out_h, out_w): each window's maximum.
+
+    Raises
+    ------
+    ValueError
+        For non-finite values, padding making a map mostly padding, or more window cells
+        than `check_window_cells` allows.
+    """
     # Shapes (..., out_h, out_w, k_h * k_w) twice, then (..., out_h, out_w); all float64.
     (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(X, pool_size, 'max', strides,
                                                          padding)
     check_padded_size(X.shape[-2:], (p_h, p_w))
-    n_h, n_w = X.shape[-2:]
-    out = (output_size(n_h, k_h, s_h, p_h), output_size(n_w, k_w, s_w, p_w))
-    check_window_cells(tuple(X.shape[:-2]) + out, (k_h, k_w))  # before gathering them
+    out_shape = output_shape(X.shape, (k_h, k_w), strides=(s_h, s_w), padding=(p_h, p_w))
+    check_window_cells(out_shape, (k_h, k_w))  # before gathering them
     A = to_numpy(X).astype(np.float64)
     check_finite(A)
     pad = [(0, 0)] * (A.ndim - 2) + [(p_h, p_h), (p_w, p_w)]
@@ -155,7 +331,17 @@ def window_cells(X, pool_size, *, strides=1, padding=0):
 
 
 def pooled_like(X, Y):
-    """The numpy result Y as the kind of array X is, in X's float type (float64 for ints)."""
+    """The numpy result Y as the kind of array X is, in X's float dtype (float64 for ints).
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+    Y : numpy.ndarray
+
+    Returns
+    -------
+    numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+    """
     return like_input(Y.astype(mean_dtype(X.dtype)), X)
 
 
@@ -172,7 +358,24 @@ def softmax_pool(X, pool_size, beta=1.0, *, strides=1, padding=0):
 
 
 def smooth_max_pool(X, pool_size, beta=1.0, *, strides=1, padding=0):
-    """Pool each window of X to (1 / beta) * log(mean(exp(beta * cells))); beta = 0: the mean."""
+    """Pool each window of X to (1 / beta) log(mean(exp(beta x))); beta = 0 gives the mean.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        Shape (..., H, W), finite values.
+    pool_size : int or pair of int
+    beta : float, default 1.0
+        At least 0: from the average (0) towards the maximum (large beta).
+    strides : int or pair of int, default 1
+    padding : int or pair of int, default 0
+        Padding cells take no part.
+
+    Returns
+    -------
+    numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        X's kind, in X's float dtype (float64 for integers).
+    """
     check_beta(beta)
     D, real, top = window_cells(X, pool_size, strides=strides, padding=padding)
     count = real.sum(axis=-1)
@@ -239,7 +442,18 @@ def max_pool_by_relu(X, pool_size, *, strides=1):
 
 
 def relu_max_counts(pool_size):
-    """Cells, ReLU layers, convolutions and widest layer (per channel) of max_pool_by_relu."""
+    """Cells, ReLU layers, convolutions and widest layer (per channel) of max_pool_by_relu.
+
+    Parameters
+    ----------
+    pool_size : int or pair of int
+        At most 1024 cells.
+
+    Returns
+    -------
+    dict
+        'cells', 'relu_layers', 'convolutions' and 'widest', ints.
+    """
     weights = relu_max_weights(pool_size)
     return {'cells': weights[0].shape[1], 'relu_layers': len(weights) - 1,
             'convolutions': len(weights), 'widest': max(W.shape[0] for W in weights)}
@@ -249,7 +463,21 @@ def relu_max_counts(pool_size):
 # Exercise 5 in a picture: one window's softmax pooling and smooth maximum as beta grows.
 
 def beta_sweep(window, betas):
-    """One 2-D window's softmax pooling and smooth maximum at each beta, and its levels."""
+    """One 2-D window's softmax pooling and smooth maximum at each beta, and its levels.
+
+    Parameters
+    ----------
+    window : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        The window's values, 2-D.
+    betas : sequence of float
+
+    Returns
+    -------
+    curves : dict
+        'softmax pooling' and 'smooth maximum': a numpy array, one value per beta.
+    levels : dict
+        'maximum' and 'average' of the window, floats.
+    """
     A = to_numpy(window, 'window')
     if A.ndim != 2:
         raise ValueError(f"window must be a 2-D array, got shape {A.shape}")
