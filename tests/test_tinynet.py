@@ -180,9 +180,9 @@ def test_max_pooling_sends_a_tied_gradient_to_the_first_maximum():
     x = np.zeros((1, 1, 4, 4, 1), np.float32)  # (seeds, channels, rows, columns, batch)
     y = np.empty((1, 1, 2, 2, 1), np.float32)
     where = np.empty((1, 1, 2, 2, 1), np.float32)
-    tinynet.max_forward(x, 2, y, where)
+    tinynet._max_forward(x, 2, y, where)
     dx = np.empty_like(x)
-    tinynet.max_backward(np.ones_like(y), where, 2, dx)
+    tinynet._max_backward(np.ones_like(y), where, 2, dx)
     assert np.array_equal(dx[0, 0, :, :, 0], [[1, 0, 1, 0], [0, 0, 0, 0],
                                               [1, 0, 1, 0], [0, 0, 0, 0]])
 

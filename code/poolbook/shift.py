@@ -23,7 +23,23 @@ from poolbook.checks import as_pair, check_input, is_int
 
 
 def shift(X, d_h, d_w, shape):
-    """The shape (h, w) crop of X starting at row d_h, column d_w: Z[i, j] = X[i+d_h, j+d_w]."""
+    """The crop of X of spatial shape (h, w) starting at row d_h, column d_w.
+
+    That is, X moved d_h rows up and d_w columns left: Z[i, j] = X[i + d_h, j + d_w].
+
+    Parameters
+    ----------
+    X : array (..., H, W)
+        The picture (numpy array or NDArray); the result is a copy of X's kind.
+    d_h, d_w : int
+        How far to move, each at least 0.
+    shape : int or tuple of int
+        (h, w), the size of the crop; it must fit in X at (d_h, d_w).
+
+    Returns
+    -------
+    array (..., h, w)
+    """
     A = to_numpy(X)
     h, w = as_pair(shape, 'shape', minimum=1)
     d_h, d_w = as_pair((d_h, d_w), '(d_h, d_w)', minimum=0)
@@ -34,7 +50,17 @@ def shift(X, d_h, d_w, shape):
 
 
 def relative_change(Y, Z):
-    """The size of Z - Y relative to that of Y: ||Z - Y|| / ||Y|| (Frobenius norms)."""
+    """The size of Z - Y relative to that of Y: ||Z - Y|| / ||Y|| (Frobenius norms).
+
+    Parameters
+    ----------
+    Y, Z : array
+        Two arrays of one shape; Y must not be all zeros.
+
+    Returns
+    -------
+    float
+    """
     Y, Z = to_numpy(Y, 'Y').astype(np.float64), to_numpy(Z, 'Z').astype(np.float64)
     if Y.shape != Z.shape:
         raise ValueError(f"Y and Z must have the same shape, got {Y.shape} and {Z.shape}")
@@ -46,9 +72,32 @@ def relative_change(Y, Z):
 
 
 def shift_change(pool, X, d_h, d_w, shape, strides, border=1):
-    """Relative change of pool(crop) when the crop moves by (d_h, d_w), compared on the
-    cells both outputs cover after moving the shifted output back by (d_h, d_w) // strides,
-    leaving out `border` cells at each edge (their windows reach past the crop)."""
+    """How much pool's output changes when its input moves by (d_h, d_w), away from the border.
+
+    The output for the moved crop is moved back by the whole output cells the shift spans,
+    (d_h, d_w) // strides, and compared (relative_change) with the output for the unmoved
+    crop on the cells both cover, leaving out `border` cells at each edge, whose windows
+    reach past the crop. It cannot rank layers: a layer that blurs more changes less.
+
+    Parameters
+    ----------
+    pool : callable
+        The layer, array -> array.
+    X : array (H, W)
+        The picture the crops come from.
+    d_h, d_w : int
+        The shift.
+    shape : int or tuple of int
+        The size of both crops.
+    strides : int or tuple of int
+        The layer's strides.
+    border : int, default 1
+        Output cells to leave out at each edge.
+
+    Returns
+    -------
+    float
+    """
     s_h, s_w = as_pair(strides, 'strides', minimum=1)
     border, _ = as_pair(border, 'border', minimum=0)
     Y = to_numpy(pool(shift(X, 0, 0, shape)), 'Y')
@@ -69,10 +118,25 @@ def shift_change(pool, X, d_h, d_w, shape, strides, border=1):
 
 
 def periodic_output(pool, X, margin=8):
-    """pool(X) for the map X (H, W) taken as periodic, its right edge continuing on its
-    left and its bottom on its top: pool of X wrapped by `margin` cells on every side,
-    cropped to one period. For a layer at stride 2 whose output cell (i, j) sits at input
-    cell (2i, 2j) and reads fewer than `margin` cells around it."""
+    """pool(X) for the map X taken as periodic, its right edge continuing on its left.
+
+    pool runs on X wrapped by `margin` cells on every side; its output is cropped to one
+    period. For a layer at stride 2 whose output cell (i, j) sits at input cell (2i, 2j)
+    and reads fewer than `margin` cells around it.
+
+    Parameters
+    ----------
+    pool : callable
+        The layer, (H', W') -> (H' / 2, W' / 2).
+    X : array (H, W)
+        The map, with even sides of at least `margin` cells.
+    margin : int, default 8
+        How far to wrap; even, at least 0.
+
+    Returns
+    -------
+    numpy array (H / 2, W / 2)
+    """
     A = to_numpy(X)
     check_input(A, ndims=(2,))
     if not is_int(margin) or margin < 0 or margin % 2:
@@ -90,10 +154,21 @@ def periodic_output(pool, X, margin=8):
 
 
 def half_cell_shift(Y):
-    """Y moved half a cell left, Z[..., j] = Y(j + 1/2): each row of Y taken as periodic
-    and read between its cells through its Fourier series (band-limited interpolation),
-    without the Nyquist term of an even row (the cosine that alternates from cell to
-    cell, whose half-cell move cannot be told)."""
+    """Y moved half a cell left, Z[..., j] = Y(j + 1/2), by band-limited interpolation.
+
+    Each row of Y is taken as periodic and read between its cells through its Fourier
+    series, without the Nyquist term of an even row (the cosine that alternates from cell
+    to cell, whose half-cell move cannot be told).
+
+    Parameters
+    ----------
+    Y : array (..., W)
+        The rows to move.
+
+    Returns
+    -------
+    numpy array (..., W), float64
+    """
     A = np.asarray(Y, dtype=np.float64)
     width = A.shape[-1]
     F = np.fft.rfft(A, axis=-1)
@@ -104,8 +179,17 @@ def half_cell_shift(Y):
 
 
 def without_nyquist(Y):
-    """Y without the Nyquist term of its rows, the cosine that alternates from cell to
-    cell (an odd width has none)."""
+    """Y without the Nyquist term of its rows, the cosine that alternates from cell to cell.
+
+    Parameters
+    ----------
+    Y : array (..., W)
+        The rows; an odd width has no Nyquist term, and Y comes back unchanged (a copy).
+
+    Returns
+    -------
+    numpy array (..., W), float64
+    """
     A = np.asarray(Y, dtype=np.float64)
     width = A.shape[-1]
     if width % 2:
@@ -129,9 +213,20 @@ def split_shift(Y0, Y1):
 
 
 def detail(M):
-    """How much detail the map M (H, W) holds: the size of the differences between
-    neighbouring cells, sqrt(sum of (M[i, j + 1] - M[i, j])**2 + (M[i + 1, j] - M[i, j])**2),
-    M taken as periodic. A constant map holds none."""
+    """How much detail the map M holds: the size of the differences between neighbours.
+
+    sqrt(sum of (M[i, j + 1] - M[i, j])**2 + (M[i + 1, j] - M[i, j])**2), M taken as
+    periodic. A constant map holds none.
+
+    Parameters
+    ----------
+    M : array (H, W)
+        The map.
+
+    Returns
+    -------
+    float
+    """
     M = to_numpy(M, 'M').astype(np.float64)
     check_input(M, ndims=(2,), name='M')
     across, down = np.roll(M, -1, axis=1) - M, np.roll(M, -1, axis=0) - M
@@ -139,8 +234,18 @@ def detail(M):
 
 
 def aliasing(S, A):
-    """The detail of the aliasing A relative to the detail of S, the part of the output
-    that moved as it should: detail(A) / detail(S)."""
+    """The detail of the aliasing A relative to the detail of S: detail(A) / detail(S).
+
+    Parameters
+    ----------
+    S, A : array (H, W)
+        The two parts split_shift returns: what moved as it should, and the rest. S must
+        hold some detail beyond the rounding of the Fourier series.
+
+    Returns
+    -------
+    float
+    """
     reference = detail(S)
     S, A = np.asarray(S), np.asarray(A)
     rounding = 1e-12 * np.sqrt(S.size) * max(np.abs(S).max(), np.abs(A).max())
@@ -151,9 +256,20 @@ def aliasing(S, A):
 
 
 def ideal_downsample(X):
-    """The map X (H, W), taken as periodic, without any frequency at or above half its
-    Nyquist frequency along either axis, then every second row and column: what an ideal
-    low-pass layer at stride 2 keeps."""
+    """What an ideal low-pass layer at stride 2 keeps of the map X.
+
+    X, taken as periodic, without any frequency at or above half its Nyquist frequency along
+    either axis, then every second row and column.
+
+    Parameters
+    ----------
+    X : array (H, W)
+        The map.
+
+    Returns
+    -------
+    numpy array (ceil(H / 2), ceil(W / 2)), float64
+    """
     A = to_numpy(X).astype(np.float64)
     h, w = A.shape
     k_h, k_w = np.fft.fftfreq(h) * h, np.fft.fftfreq(w) * w  # integer frequencies
@@ -162,8 +278,21 @@ def ideal_downsample(X):
 
 
 def detail_kept(S, X):
-    """The detail of S relative to the detail an ideal low-pass layer keeps of X:
-    detail(S) / detail(ideal_downsample(X))."""
+    """The detail of S relative to what an ideal low-pass layer keeps of X.
+
+    detail(S) / detail(ideal_downsample(X)).
+
+    Parameters
+    ----------
+    S : array (H / 2, W / 2)
+        The part of a layer's output that moved as it should (split_shift).
+    X : array (H, W)
+        The layer's input; it must hold some detail below half its Nyquist frequency.
+
+    Returns
+    -------
+    float
+    """
     reference = detail(ideal_downsample(X))
     if not reference > 0:
         raise ValueError("X has no detail below half its Nyquist frequency to compare with")
@@ -181,7 +310,17 @@ def shift_aliasing(pool, X, margin=8):
 
 
 def consistency(a, b):
-    """Fraction of positions where the labels a and b agree (Zhang's consistency)."""
+    """The fraction of positions where the labels a and b agree (Zhang's consistency).
+
+    Parameters
+    ----------
+    a, b : array
+        Two non-empty arrays of labels of one shape.
+
+    Returns
+    -------
+    float
+    """
     a, b = to_numpy(a, 'a'), to_numpy(b, 'b')
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")

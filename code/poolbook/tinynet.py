@@ -4,9 +4,9 @@ every x86-64 CPU.
 The network is the one `poolbook.training.make_net` defines in MXNet Gluon: a 3 x 3
 convolution with ReLU, a layer that halves the resolution, a second 3 x 3 convolution
 with ReLU, a second halving, and a head (a dense layer on every cell, or global average
-pooling and a dense layer). This module computes exactly that network, its gradient and
-Adam's update, because training it with MXNet gives results that differ from CPU to CPU:
-MXNet's float64 convolutions and dense layers call the BLAS, whose kernels (and so the
+pooling and a dense layer). This module computes exactly that network, in float32, its
+gradient and Adam's update, because training it with MXNet gives results that differ from
+CPU to CPU: MXNet's convolutions run on oneDNN or the BLAS, whose kernels (and so the
 order of their sums) depend on the processor, and training is chaotic, so that a
 difference in the last bit grows until a test prediction flips. Here every result is
 the same on every CPU by construction:
@@ -14,7 +14,7 @@ the same on every CPU by construction:
 * every sum runs in one fixed order written in the loops, compiled by numba; no BLAS, no
   `np.dot`, no numpy reduction. A loop that the compiler vectorizes runs across
   independent numbers (positions and examples of a batch, or the running sums of
-  `lane_dot`), which changes no number's order of operations;
+  `_lane_dot`), which changes no number's order of operations;
 * numba compiles without `fastmath`, so that LLVM neither reorders sums nor fuses a
   multiplication and an addition (which a CPU with FMA would round once, one without it
   twice); the few numpy steps are elementwise +, -, x, /, square roots and selections,
@@ -26,15 +26,22 @@ the same on every CPU by construction:
   RandomState, which draws the same numbers everywhere.
 
 tests/test_tinynet.py checks the scores and gradients against the Gluon network and
-against PyTorch on a batch for every variant, one Adam step against Gluon's trainer, and
-short training runs, bit for bit, against the same runs in a process that pretends to be
-another CPU (no AVX, numba compiling for a generic x86-64).
+against PyTorch (both in float64, up to float32's rounding) on a batch for every variant,
+one Adam step against Gluon's trainer, networks trained together against the same
+networks trained alone, and short training runs, bit for bit, against the same runs in a
+process that pretends to be another CPU (no AVX, numba compiling for a generic x86-64).
 
-Layout: the parameters of one network are one flat float64 vector, `theta`, cut into
+Layout: the parameters of one network are one flat float32 vector, `theta`, cut into
 arrays in the order and shapes of the Gluon network's parameters (`param_shapes`).
-Activations are (channels, rows, columns, batch), the batch innermost. During training
-the first convolution runs on the 10 x 10 cells around each digit only (`PATCH`): the
-rest of the canvas is empty, and there its output is the bias.
+`Networks` computes several networks of one kind together (one per seed, in
+`train_seeds`): activations are (networks, channels, rows, columns, batch), the batch
+innermost, and every kernel loops over the networks, computing each as if it were alone.
+During training the first convolution runs on the 10 x 10 cells around each digit only
+(`PATCH`): the rest of the canvas is empty, and there its output is the bias.
+
+What chapter 10's class activation maps need: `train(kind, images, labels,
+head='global')` for a trained network, and `gap_maps` for the maps its global average
+pooling reads and its dense layer's weights.
 """
 import math
 
@@ -59,20 +66,50 @@ SQRT_HALF = 0.70710678118654752440
 
 
 def kind_code(kind):
-    """The index of `kind` in DOWNSAMPLINGS, or a ValueError naming the choices."""
+    """The index of `kind` in DOWNSAMPLINGS, or a ValueError naming the choices.
+
+    Parameters
+    ----------
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+
+    Returns
+    -------
+    int
+    """
     if kind not in DOWNSAMPLINGS:
         raise ValueError(f"kind must be one of {DOWNSAMPLINGS}, got {kind!r}")
     return DOWNSAMPLINGS.index(kind)
 
 
 def check_head(head):
-    """Refuse a head other than 'dense' or 'global'."""
+    """Refuse a head other than 'dense' or 'global'.
+
+    Parameters
+    ----------
+    head : str
+        The head to check.
+    """
     if head not in HEADS:
         raise ValueError(f"head must be one of {HEADS}, got {head!r}")
 
 
 def param_shapes(kind, head='dense', channels=CHANNELS):
-    """The (name, shape) of each parameter, in the order of the Gluon network's."""
+    """The (name, shape) of each parameter, in the order of the Gluon network's.
+
+    Parameters
+    ----------
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    head : {'dense', 'global'}, default 'dense'
+        A dense layer on every cell of the last maps, or on the mean of each map.
+    channels : tuple of int, default CHANNELS
+        The output channels of the two convolutions.
+
+    Returns
+    -------
+    list of (str, tuple of int)
+    """
     kind_code(kind)
     check_head(head)
     c1, c2 = channels
@@ -87,7 +124,23 @@ def param_shapes(kind, head='dense', channels=CHANNELS):
 
 
 def unpack(theta, kind, head='dense', channels=CHANNELS):
-    """The parameters in theta as a dict name: array (views of theta, no copies)."""
+    """The parameters in theta as a dict name: array (views of theta, no copies).
+
+    Parameters
+    ----------
+    theta : numpy array (P,)
+        One network's parameters, laid out as param_shapes lists them.
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    head : {'dense', 'global'}, default 'dense'
+        A dense layer on every cell of the last maps, or on the mean of each map.
+    channels : tuple of int, default CHANNELS
+        The output channels of the two convolutions.
+
+    Returns
+    -------
+    dict of str: numpy array
+    """
     shapes = param_shapes(kind, head, channels)
     ends = np.cumsum([int(np.prod(shape)) for _, shape in shapes])
     if ends[-1] != len(theta):
@@ -98,9 +151,26 @@ def unpack(theta, kind, head='dense', channels=CHANNELS):
 
 
 def init_params(kind, head='dense', seed=0, channels=CHANNELS):
-    """Initial parameters as one flat float64 vector, from numpy's seeded generator:
-    weights uniform in +-sqrt(6 / fan_in) (He's initialization for ReLU networks),
-    biases zero."""
+    """A fresh network's parameters, as one flat float32 vector.
+
+    Drawn from numpy's seeded RandomState (the same numbers on every machine): weights
+    uniform in +-sqrt(6 / fan_in), He's initialization for ReLU networks; biases zero.
+
+    Parameters
+    ----------
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    head : {'dense', 'global'}, default 'dense'
+        A dense layer on every cell of the last maps, or on the mean of each map.
+    seed : int, default 0
+        The generator's seed.
+    channels : tuple of int, default CHANNELS
+        The output channels of the two convolutions.
+
+    Returns
+    -------
+    numpy array (P,), float32
+    """
     rng = np.random.RandomState(seed)
     parts = []
     for name, shape in param_shapes(kind, head, channels):
@@ -121,8 +191,20 @@ INV_ODD = np.array([1 / (2 * n + 1) for n in range(14)])
 
 @njit(cache=True)
 def exp(x):
-    """e**x to about an ulp, the same bits on every CPU: x = k log(2) + r with
-    |r| <= log(2) / 2, then e**r by its Taylor series to r**13 / 13!, times 2**k."""
+    """e**x to about an ulp, the same bits on every CPU.
+
+    x = k log(2) + r with |r| <= log(2) / 2, then e**r by its Taylor series to r**13 / 13!,
+    times 2**k: only +, -, x, / and ldexp, which every CPU rounds alike.
+
+    Parameters
+    ----------
+    x : float
+        The exponent; NaN gives NaN, above 709.78 infinity, below -746 zero.
+
+    Returns
+    -------
+    float
+    """
     if x != x or x > 709.78:
         return x if x != x else math.inf
     if x < -746.0:
@@ -137,9 +219,20 @@ def exp(x):
 
 @njit(cache=True)
 def log(x):
-    """The natural logarithm of x > 0 to about an ulp, the same bits on every CPU:
-    x = m 2**e with m in [sqrt(1/2), sqrt(2)), then log(m) = 2 atanh((m - 1) / (m + 1))
-    by its series."""
+    """The natural logarithm of x to about an ulp, the same bits on every CPU.
+
+    x = m 2**e with m in [sqrt(1/2), sqrt(2)), then log(m) = 2 atanh((m - 1) / (m + 1)) by
+    its series.
+
+    Parameters
+    ----------
+    x : float
+        The argument; 0 gives -infinity, a negative number or NaN gives NaN.
+
+    Returns
+    -------
+    float
+    """
     if not x > 0.0:
         return -math.inf if x == 0.0 else math.nan
     if x == math.inf:
@@ -165,7 +258,7 @@ def log(x):
 # 754 the same way by every SIMD unit).
 
 @njit(cache=True)
-def column_range(e, pad, stride, w_out, width):
+def _column_range(e, pad, stride, w_out, width):
     """The output columns j whose window column e lies inside the input: j0 <= j < j1."""
     j0 = max(0, -((e - pad) // stride))  # the first j with j * stride + e - pad >= 0
     j1 = min(w_out, (width - 1 - e + pad) // stride + 1)
@@ -173,7 +266,7 @@ def column_range(e, pad, stride, w_out, width):
 
 
 @njit(cache=True)
-def gather_windows(X, k, pad, stride, COLS):
+def _gather_windows(X, k, pad, stride, COLS):
     """cols[c, a, e, i, j] = x[c, i * stride + a - pad, j * stride + e - pad] (a batch
     row each) for each seed's x and cols, 0 where that cell lies in the zero padding
     ("im2col")."""
@@ -185,7 +278,7 @@ def gather_windows(X, k, pad, stride, COLS):
         for c in range(n_in):
             for a in range(k):
                 for e in range(k):
-                    j0, j1 = column_range(e, pad, stride, w_out, wd)
+                    j0, j1 = _column_range(e, pad, stride, w_out, wd)
                     for i in range(h_out):
                         r = i * stride + a - pad
                         if r < 0 or r >= h:
@@ -197,8 +290,8 @@ def gather_windows(X, k, pad, stride, COLS):
 
 
 @njit(cache=True)
-def scatter_windows(DCOLS, pad, stride, DX):
-    """The reverse of gather_windows: add each window cell's gradient back to the cell of
+def _scatter_windows(DCOLS, pad, stride, DX):
+    """The reverse of _gather_windows: add each window cell's gradient back to the cell of
     x it came from, in the order (c, a, e, i, j)."""
     DX[:] = 0.0
     for s in range(DX.shape[0]):
@@ -208,7 +301,7 @@ def scatter_windows(DCOLS, pad, stride, DX):
         for c in range(n_in):
             for a in range(k):
                 for e in range(k):
-                    j0, j1 = column_range(e, pad, stride, w_out, wd)
+                    j0, j1 = _column_range(e, pad, stride, w_out, wd)
                     for i in range(h_out):
                         r = i * stride + a - pad
                         if r < 0 or r >= h:
@@ -220,7 +313,7 @@ def scatter_windows(DCOLS, pad, stride, DX):
 
 
 @njit(cache=True)
-def weighted_sums(W, ROWS, OUT, relu=False):
+def _weighted_sums(W, ROWS, OUT, relu=False):
     """out[o] += the sum over q, in order, of w[o, q] * rows[q] for each seed's w (O, Q),
     rows (Q, N) and out (O, N), up to six terms per pass over memory; each number of out
     still adds its terms one at a time and in order. With relu, negative results
@@ -250,18 +343,18 @@ def weighted_sums(W, ROWS, OUT, relu=False):
 
 
 @njit(cache=True)
-def relu_gradient(a, da):
+def _relu_gradient(a, da):
     """da where the ReLU's output a is positive, 0 elsewhere, in place."""
     flat_a, flat_da = a.reshape(-1), da.reshape(-1)
     for n in range(flat_da.size):  # a product, not a choice: fast without AVX too
         flat_da[n] = flat_da[n] * (flat_a[n] > 0.0)
 
 
-LANES = 128  # lane_dot's running sums
+LANES = 128  # _lane_dot's running sums
 
 
 @njit(cache=True)
-def fold(lanes):
+def _fold(lanes):
     """The sum of lanes in one fixed order: eight running sums, number n going to sum
     n % 8, then the eight sums pairwise."""
     s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
@@ -296,9 +389,9 @@ def fold(lanes):
 
 
 @njit(cache=True)
-def lane_dot(u, v, lanes):
+def _lane_dot(u, v, lanes):
     """The sum of u * v in one fixed order: lanes[k] (k < LANES) adds the products k,
-    k + LANES, k + 2 LANES, ... in turn, then fold adds up the lanes. The loop across the
+    k + LANES, k + 2 LANES, ... in turn, then _fold adds up the lanes. The loop across the
     lanes runs on independent sums, so the compiler may vectorize it."""
     lanes[:] = 0.0
     rounds = u.size // LANES
@@ -309,12 +402,12 @@ def lane_dot(u, v, lanes):
     done = rounds * LANES
     for k in range(u.size - done):
         lanes[k] += u[done + k] * v[done + k]
-    return fold(lanes)
+    return _fold(lanes)
 
 
 @njit(cache=True)
-def weight_gradients(DY, COLS, DW, DBIAS):
-    """dw[o, q] = lane_dot(dy[o], cols[q]) and dbias[o] = the same sum of dy[o] alone,
+def _weight_gradients(DY, COLS, DW, DBIAS):
+    """dw[o, q] = _lane_dot(dy[o], cols[q]) and dbias[o] = the same sum of dy[o] alone,
     for each seed: the gradient of the weights and biases of out = w cols + bias, from
     dy (O, N)."""
     lanes = np.empty(LANES, DY.dtype)
@@ -322,9 +415,9 @@ def weight_gradients(DY, COLS, DW, DBIAS):
     for s in range(DY.shape[0]):
         dy, cols, dw, dbias = DY[s], COLS[s], DW[s], DBIAS[s]
         for o in range(dy.shape[0]):
-            dbias[o] = lane_dot(dy[o], ones, lanes)
+            dbias[o] = _lane_dot(dy[o], ones, lanes)
             for q in range(cols.shape[0]):
-                dw[o, q] = lane_dot(dy[o], cols[q], lanes)
+                dw[o, q] = _lane_dot(dy[o], cols[q], lanes)
 
 
 # The 3 x 3 convolutions at stride 1, computed directly from the padded input: the three
@@ -332,7 +425,7 @@ def weight_gradients(DY, COLS, DW, DBIAS):
 # a run are across independent numbers, which the compiler vectorizes.
 
 @njit(cache=True)
-def conv3x3(XP, W, BIAS, Y, relu):
+def _conv3x3(XP, W, BIAS, Y, relu):
     """y[o, i, j, b] = bias[o] plus w[o, c, a, e] * xp[c, i + a, j + e, b] added over
     (c, a, e) in that order, for each seed (xp is the input with its padding); then,
     with relu, negative results become 0."""
@@ -361,10 +454,10 @@ def conv3x3(XP, W, BIAS, Y, relu):
 
 
 @njit(cache=True)
-def conv3x3_weight_gradient(XP, DY, DW, DBIAS):
+def _conv3x3_weight_gradient(XP, DY, DW, DBIAS):
     """dw[o, c, a, e] = the sum over (i, j, b) of dy[o, i, j, b] * xp[c, i + a, j + e, b],
     and dbias[o] that of dy[o, i, j, b], for each seed: one running sum per (j, b) adds
-    the rows i in turn, then fold adds up the running sums."""
+    the rows i in turn, then _fold adds up the running sums."""
     for s in range(XP.shape[0]):
         xp, dy, dw, dbias = XP[s], DY[s], DW[s], DBIAS[s]
         n_out, h_out, w_out, batch = dy.shape
@@ -378,7 +471,7 @@ def conv3x3_weight_gradient(XP, DY, DW, DBIAS):
                 d = dy[o, i].reshape(-1)
                 for n in range(run):
                     total[n] += d[n]
-            dbias[o] = fold(total)
+            dbias[o] = _fold(total)
             for c in range(n_in):
                 for a in range(3):
                     lanes[:] = 0.0
@@ -389,11 +482,11 @@ def conv3x3_weight_gradient(XP, DY, DW, DBIAS):
                             for n in range(run):
                                 sums[n] += d[n] * cells[n]
                     for e in range(3):
-                        dw[o, c, a, e] = fold(lanes[e])
+                        dw[o, c, a, e] = _fold(lanes[e])
 
 
 @njit(cache=True)
-def batch_sums(DZ, H, DW, DBIAS):
+def _batch_sums(DZ, H, DW, DBIAS):
     """dw[k, f] = the sum over the batch, example by example, of dz[k, b] * h[f, b], and
     dbias[k] that of dz[k, b], for each seed: the dense layer's gradient (dz: (K, B),
     h: (F, B)). The loop runs across the features, each dw[k, f] adding its own terms."""
@@ -425,7 +518,7 @@ PATCH = 10
 
 
 @njit(cache=True)
-def move_patches(PATCHES, CANVAS_MAPS, CORNERS, to_canvas):
+def _move_patches(PATCHES, CANVAS_MAPS, CORNERS, to_canvas):
     """Copy each example's patch (C, 10, 10) onto the canvas (C, 16, 16), its cell (1, 1)
     on the digit's corner, dropping cells off the canvas (to_canvas); or the reverse,
     each patch from the canvas, with zeros for cells off it. For each seed."""
@@ -446,7 +539,7 @@ def move_patches(PATCHES, CANVAS_MAPS, CORNERS, to_canvas):
 
 
 @njit(cache=True)
-def max_forward(X, stride, Y, WHERE):
+def _max_forward(X, stride, Y, WHERE):
     """2 x 2 max pooling at `stride` of each seed's maps; `where` (0-3, row-major in the
     window) records the first cell that holds the maximum, as MXNet and PyTorch do."""
     for s in range(X.shape[0]):
@@ -471,8 +564,8 @@ def max_forward(X, stride, Y, WHERE):
 
 
 @njit(cache=True)
-def max_backward(DY, WHERE, stride, DX):
-    """Send each output's gradient to the cell max_forward took it from (and 0 to the
+def _max_backward(DY, WHERE, stride, DX):
+    """Send each output's gradient to the cell _max_forward took it from (and 0 to the
     window's other cells), in the order (output row, window cell, output column). Each
     cell adds the gradient times 0 or 1, a product rather than a choice, which runs fast
     without AVX too; `where` holds 0.0 to 3.0 for the same reason."""
@@ -497,7 +590,7 @@ def max_backward(DY, WHERE, stride, DX):
 
 
 @njit(cache=True)
-def reflect(p, n):
+def _reflect(p, n):
     """The cell that reflection padding puts at position p of an axis of n cells."""
     if p < 0:
         return -p
@@ -511,7 +604,7 @@ BLUR = (np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16.0).astype(DTYPE)
 
 
 @njit(cache=True)
-def blur_forward(X, Y):
+def _blur_forward(X, Y):
     """poolbook.blur_pool2d (filter size 3, stride 2) of each map of x, for each seed:
     reflection padding of one cell, the nine taps added in row-major order."""
     Y[:] = 0.0
@@ -524,16 +617,16 @@ def blur_forward(X, Y):
                 for j in range(w_out):
                     yo = y[c, i, j]
                     for a in range(3):
-                        r = reflect(2 * i + a - 1, h)
+                        r = _reflect(2 * i + a - 1, h)
                         for e in range(3):
-                            xc, weight = x[c, r, reflect(2 * j + e - 1, wd)], BLUR[a, e]
+                            xc, weight = x[c, r, _reflect(2 * j + e - 1, wd)], BLUR[a, e]
                             for b in range(batch):
                                 yo[b] += weight * xc[b]
 
 
 @njit(cache=True)
-def blur_backward(DY, DX):
-    """The gradient of blur_forward: each output's gradient spread back over its taps."""
+def _blur_backward(DY, DX):
+    """The gradient of _blur_forward: each output's gradient spread back over its taps."""
     DX[:] = 0.0
     for s in range(DX.shape[0]):
         dy, dx = DY[s], DX[s]
@@ -544,15 +637,15 @@ def blur_backward(DY, DX):
                 for j in range(w_out):
                     dyo = dy[c, i, j]
                     for a in range(3):
-                        r = reflect(2 * i + a - 1, h)
+                        r = _reflect(2 * i + a - 1, h)
                         for e in range(3):
-                            dxc, weight = dx[c, r, reflect(2 * j + e - 1, wd)], BLUR[a, e]
+                            dxc, weight = dx[c, r, _reflect(2 * j + e - 1, wd)], BLUR[a, e]
                             for b in range(batch):
                                 dxc[b] += weight * dyo[b]
 
 
 @njit(cache=True)
-def softmax_loss(Z, LABELS, DZ, TOTALS):
+def _softmax_loss(Z, LABELS, DZ, TOTALS):
     """For each seed, the sum over the batch of the cross-entropy loss of the softmax of
     z (classes, batch), into totals; dz: its gradient divided by the batch size (the
     gradient of the mean loss)."""
@@ -577,8 +670,17 @@ def softmax_loss(Z, LABELS, DZ, TOTALS):
 
 @njit(cache=True)
 def adam_step(theta, grad, mean, var, decay1, decay2, rate):
-    """One step of Adam as MXNet's optimizer takes it, in place, on flat arrays; decay1
-    and decay2 are BETA1 and BETA2 to the power of the step's number (1 for the first)."""
+    """One step of Adam as MXNet's optimizer takes it, in place, on flat arrays.
+
+    Parameters
+    ----------
+    theta, grad, mean, var : numpy array (P,), float32
+        The parameters, their gradient, and Adam's two running averages, updated in place.
+    decay1, decay2 : float
+        BETA1 and BETA2 to the power of the step's number (1 for the first step).
+    rate : float
+        The learning rate.
+    """
     b1, b2 = theta.dtype.type(BETA1), theta.dtype.type(BETA2)
     c1, c2 = theta.dtype.type(1 - BETA1), theta.dtype.type(1 - BETA2)
     eps = theta.dtype.type(EPSILON)
@@ -592,14 +694,14 @@ def adam_step(theta, grad, mean, var, decay1, decay2, rate):
 
 # --- the elementwise layers, in numpy (value-based casting keeps them in float32) -------
 
-def avg_pool(a):
+def _avg_pool(a):
     """2 x 2 average pooling at stride 2 of a (S, C, H, W, B), the four cells added in
     row-major order."""
     return (((a[:, :, 0::2, 0::2] + a[:, :, 0::2, 1::2]) + a[:, :, 1::2, 0::2])
             + a[:, :, 1::2, 1::2]) / 4
 
 
-def avg_pool_back(dy):
+def _avg_pool_back(dy):
     """A quarter of each output's gradient to each cell of its window."""
     seeds, n, h, w, batch = dy.shape
     dx = np.empty((seeds, n, 2 * h, 2 * w, batch), DTYPE)
@@ -609,7 +711,7 @@ def avg_pool_back(dy):
     return dx
 
 
-def global_average(a):
+def _global_average(a):
     """The mean of each map of a (S, C, H, W, B): (S, C, B), the cells added row by
     row."""
     total = np.zeros((a.shape[0], a.shape[1], a.shape[4]), DTYPE)
@@ -619,8 +721,8 @@ def global_average(a):
     return total / (a.shape[2] * a.shape[3])
 
 
-def global_average_back(dh, shape):
-    """The gradient of global_average: each cell gets its map's share."""
+def _global_average_back(dh, shape):
+    """The gradient of _global_average: each cell gets its map's share."""
     h, w = shape[2], shape[3]
     return np.ascontiguousarray(np.broadcast_to((dh / (h * w))[:, :, None, None, :], shape))
 
@@ -663,13 +765,13 @@ class Networks:
 
     def conv(self, x, name, pad, relu=False):
         """The 3 x 3 convolution `name` at stride 1 of x (S, C, H, W, B), computed
-        directly (conv3x3), and a ReLU after it with relu."""
+        directly (_conv3x3), and a ReLU after it with relu."""
         weight, bias = self.params[f'{name} weight'], self.params[f'{name} bias']
         seeds, n_in, h, w, batch = x.shape
         xp = np.zeros((seeds, n_in, h + 2 * pad, w + 2 * pad, batch), DTYPE)
         xp[:, :, pad:pad + h, pad:pad + w] = x
         y = np.empty((seeds, weight.shape[1], h + 2 * pad - 2, w + 2 * pad - 2, batch), DTYPE)
-        conv3x3(xp, weight, bias, y, relu)
+        _conv3x3(xp, weight, bias, y, relu)
         self.saved[name] = xp
         return y
 
@@ -677,7 +779,7 @@ class Networks:
         """The gradient of the convolution `name`: its weights' into grads, and its
         input's (for padding 1), returned."""
         weight = self.params[f'{name} weight']
-        conv3x3_weight_gradient(self.saved[name], dy, self.grads[f'{name} weight'],
+        _conv3x3_weight_gradient(self.saved[name], dy, self.grads[f'{name} weight'],
                                 self.grads[f'{name} bias'])
         # The input's gradient is a 3 x 3 convolution too (pad 1 keeps the size): of dy
         # padded by one, with each window turned round and the channels swapped.
@@ -686,7 +788,7 @@ class Networks:
         dyp[:, :, 1:-1, 1:-1] = dy
         turned = np.ascontiguousarray(weight[:, :, :, ::-1, ::-1].transpose(0, 2, 1, 3, 4))
         dx = np.empty((seeds, weight.shape[2], h, w, batch), DTYPE)
-        conv3x3(dyp, turned, np.zeros((seeds, weight.shape[2]), DTYPE), dx, False)
+        _conv3x3(dyp, turned, np.zeros((seeds, weight.shape[2]), DTYPE), dx, False)
         return dx
 
     def strided(self, x, name):
@@ -695,10 +797,10 @@ class Networks:
         seeds, n_in, h, w, batch = x.shape
         n_out, size = weight.shape[1], (h - 2) // 2 + 1
         cols = np.empty((seeds, n_in, 2, 2, size, size, batch), DTYPE)
-        gather_windows(x, 2, 0, 2, cols)
+        _gather_windows(x, 2, 0, 2, cols)
         y = np.empty((seeds, n_out, size * size * batch), DTYPE)
         y[:] = bias[:, :, None]
-        weighted_sums(weight.reshape(seeds, n_out, -1), cols.reshape(seeds, n_in * 4, -1), y)
+        _weighted_sums(weight.reshape(seeds, n_out, -1), cols.reshape(seeds, n_in * 4, -1), y)
         self.saved[name] = (x.shape, cols)
         return y.reshape(seeds, n_out, size, size, batch)
 
@@ -710,13 +812,13 @@ class Networks:
         seeds, n_out = weight.shape[:2]
         dy = np.ascontiguousarray(dy).reshape(seeds, n_out, -1)
         flat = cols.reshape(seeds, -1, dy.shape[2])
-        weight_gradients(dy, flat, self.grads[f'{name} weight'].reshape(seeds, n_out, -1),
+        _weight_gradients(dy, flat, self.grads[f'{name} weight'].reshape(seeds, n_out, -1),
                          self.grads[f'{name} bias'])
         turned = np.ascontiguousarray(weight.reshape(seeds, n_out, -1).transpose(0, 2, 1))
         dcols = np.zeros(flat.shape, DTYPE)
-        weighted_sums(turned, dy, dcols)
+        _weighted_sums(turned, dy, dcols)
         dx = np.empty(shape, DTYPE)
-        scatter_windows(dcols.reshape(cols.shape), 0, 2, dx)
+        _scatter_windows(dcols.reshape(cols.shape), 0, 2, dx)
         return dx
 
     def dense(self, h):
@@ -724,16 +826,16 @@ class Networks:
         weight, bias = self.params['dense weight'], self.params['dense bias']
         z = np.empty((len(bias), bias.shape[1], h.shape[2]), DTYPE)
         z[:] = bias[:, :, None]
-        weighted_sums(weight, h, z)
+        _weighted_sums(weight, h, z)
         self.saved['dense'] = h
         return z
 
     def dense_back(self, dz):
         """The gradient of the dense layer: its weights' into grads; its input's."""
         h, weight = self.saved['dense'], self.params['dense weight']
-        batch_sums(dz, h, self.grads['dense weight'], self.grads['dense bias'])
+        _batch_sums(dz, h, self.grads['dense weight'], self.grads['dense bias'])
         dh = np.zeros(h.shape, DTYPE)
-        weighted_sums(np.ascontiguousarray(weight.transpose(0, 2, 1)), dz, dh)
+        _weighted_sums(np.ascontiguousarray(weight.transpose(0, 2, 1)), dz, dh)
         return dh
 
     def down(self, a, name):
@@ -742,17 +844,17 @@ class Networks:
         if self.kind == 'strided conv':
             return self.strided(a, name)
         if self.kind == 'avg':
-            return avg_pool(a)
+            return _avg_pool(a)
         stride = 2 if self.kind == 'max' else 1
         size = (a.shape[2] - 2) // stride + 1
         y = np.empty(a.shape[:2] + (size, size, a.shape[4]), DTYPE)
         where = np.empty(y.shape, DTYPE)
-        max_forward(a, stride, y, where)
+        _max_forward(a, stride, y, where)
         self.saved[name + ' max'] = where
         if self.kind == 'max':
             return y
         blurred = np.empty(a.shape[:2] + (-(-size // 2), -(-size // 2), a.shape[4]), DTYPE)
-        blur_forward(y, blurred)
+        _blur_forward(y, blurred)
         return blurred
 
     def down_back(self, dy, name):
@@ -760,14 +862,14 @@ class Networks:
         if self.kind == 'strided conv':
             return self.strided_back(dy, name)
         if self.kind == 'avg':
-            return avg_pool_back(dy)
+            return _avg_pool_back(dy)
         where = self.saved[name + ' max']
         if self.kind == 'max-blur':
             dense = np.empty(where.shape, DTYPE)
-            blur_backward(np.ascontiguousarray(dy), dense)
+            _blur_backward(np.ascontiguousarray(dy), dense)
             dy = dense
         da = np.empty(self.saved[name], DTYPE)
-        max_backward(np.ascontiguousarray(dy), where, 2 if self.kind == 'max' else 1, da)
+        _max_backward(np.ascontiguousarray(dy), where, 2 if self.kind == 'max' else 1, da)
         return da
 
     def conv1_patches(self, digits, corners):
@@ -778,7 +880,7 @@ class Networks:
         seeds, batch = digits.shape[0], digits.shape[4]
         canvas = np.empty((seeds, bias.shape[1], CANVAS, CANVAS, batch), DTYPE)
         canvas[:] = np.maximum(bias, 0)[:, :, None, None, None]  # off the digit: ReLU(bias)
-        move_patches(patches, canvas, corners, True)
+        _move_patches(patches, canvas, corners, True)
         self.saved['corners'] = corners
         return canvas
 
@@ -786,10 +888,10 @@ class Networks:
         """The first convolution's weight and bias gradients from dy (S, C, 16, 16, B)."""
         seeds, n, _, _, batch = dy.shape
         patches = np.empty((seeds, n, PATCH, PATCH, batch), DTYPE)
-        move_patches(patches, dy, self.saved['corners'], False)
+        _move_patches(patches, dy, self.saved['corners'], False)
         sums = np.empty((seeds, n), DTYPE)  # their sums: the bias reaches every cell
-        conv3x3_weight_gradient(self.saved['conv1'], patches, self.grads['conv1 weight'], sums)
-        row_sums(dy.reshape(seeds, n, -1), self.grads['conv1 bias'])
+        _conv3x3_weight_gradient(self.saved['conv1'], patches, self.grads['conv1 weight'], sums)
+        _row_sums(dy.reshape(seeds, n, -1), self.grads['conv1 bias'])
 
     def forward(self, x, corners=None):
         """The ten scores (S, 10, B) of the canvases x (S, 1, H, W, B), or, with corners
@@ -801,7 +903,7 @@ class Networks:
         a2 = self.conv(self.down(a1, 'down1'), 'conv2', 1, relu=True)
         p2 = self.down(a2, 'down2')
         if self.head == 'global':
-            h = global_average(p2)
+            h = _global_average(p2)
         else:  # flatten channel by channel, as Gluon's Dense does
             h = np.ascontiguousarray(p2).reshape(p2.shape[0], -1, p2.shape[4])
         self.saved.update(patches=corners is not None, a1=a1, a2=a2, maps=p2)
@@ -813,17 +915,17 @@ class Networks:
         saved = self.saved
         dh = self.dense_back(dz)
         if self.head == 'global':
-            dp2 = global_average_back(dh, saved['maps'].shape)
+            dp2 = _global_average_back(dh, saved['maps'].shape)
         else:
             dp2 = dh.reshape(saved['maps'].shape)
         da2 = self.down_back(dp2, 'down2')
-        relu_gradient(saved['a2'], da2)
+        _relu_gradient(saved['a2'], da2)
         da1 = self.down_back(self.conv_back(da2, 'conv2'), 'down1')
-        relu_gradient(saved['a1'], da1)
+        _relu_gradient(saved['a1'], da1)
         if saved['patches']:
             self.conv1_patches_back(da1)
         else:  # the image needs no gradient: the weights' and bias's alone
-            conv3x3_weight_gradient(self.saved['conv1'], da1, self.grads['conv1 weight'],
+            _conv3x3_weight_gradient(self.saved['conv1'], da1, self.grads['conv1 weight'],
                                     self.grads['conv1 bias'])
 
     def loss_and_grad(self, x, labels, corners=None):
@@ -832,25 +934,36 @@ class Networks:
         z = self.forward(x, corners)
         dz = np.empty(z.shape, DTYPE)
         totals = np.empty(len(z))
-        softmax_loss(z, labels, dz, totals)
+        _softmax_loss(z, labels, dz, totals)
         self.backward(dz)
         return totals
 
 
-def row_sums(a, out):
-    """out[s, o] = the sum of a[s, o], in lane_dot's order (weight_gradients with no
+def _row_sums(a, out):
+    """out[s, o] = the sum of a[s, o], in _lane_dot's order (_weight_gradients with no
     weights)."""
     seeds, n, size = a.shape
-    weight_gradients(a, np.empty((seeds, 0, size), DTYPE), np.empty((seeds, n, 0), DTYPE),
+    _weight_gradients(a, np.empty((seeds, 0, size), DTYPE), np.empty((seeds, n, 0), DTYPE),
                      out)
 
 
 # --- what the chapter calls --------------------------------------------------------------
 
 def batch_last(X, head='dense'):
-    """Canvases X (N, 1, S, S) as one network's batch (1, 1, S, S, N): S is 16 for the
-    dense head; the global head reads canvases of any size S that is a multiple of 4
-    (chapter 6)."""
+    """Canvases X as one network's batch for the engine, the batch innermost.
+
+    Parameters
+    ----------
+    X : array (N, 1, S, S)
+        The canvases: S is 16 for the dense head; the global head reads canvases of any size
+        S that is a multiple of 4, from 8 up (chapter 6).
+    head : {'dense', 'global'}, default 'dense'
+        The head that will read them.
+
+    Returns
+    -------
+    numpy array (1, 1, S, S, N), float32
+    """
     X = np.asarray(X, dtype=DTYPE)
     size = X.shape[-1] if X.ndim == 4 else 0
     if X.ndim != 4 or X.shape[1:] != (1, size, size) or (
@@ -862,13 +975,32 @@ def batch_last(X, head='dense'):
 
 
 def digits_last(images):
-    """Images (N, 8, 8) as one network's batch of digits (1, 1, 8, 8, N)."""
+    """Images as one network's batch of digits for the engine, the batch innermost.
+
+    Parameters
+    ----------
+    images : array (N, 8, 8)
+        The digits.
+
+    Returns
+    -------
+    numpy array (1, 1, 8, 8, N), float32
+    """
     return np.ascontiguousarray(np.asarray(images, dtype=DTYPE).transpose(1, 2, 0))[None, None]
 
 
-def check_corners(images, corners):
-    """Refuse images that are not (N, 8, 8), or corners that are not N integer pairs
-    from 0 to 8 (where an 8 x 8 digit fits on the canvas)."""
+def check_digits(images, corners):
+    """Refuse digits that are not (N, 8, 8), or corners that are not N integer pairs.
+
+    Each corner lies from 0 to 8, where an 8 x 8 digit fits on the 16 x 16 canvas.
+
+    Parameters
+    ----------
+    images : array
+        The digits.
+    corners : array
+        The top-left cell of each digit on the canvas.
+    """
     images, corners = np.asarray(images), np.asarray(corners)
     if images.ndim != 3 or images.shape[1:] != (8, 8):
         raise ValueError(f"images must have shape (N, 8, 8), got {images.shape}")
@@ -880,13 +1012,13 @@ def check_corners(images, corners):
                          f"fits on the canvas")
 
 
-def forward_batches(net, X, corners=None, batch_size=64):
+def _forward_batches(net, X, corners=None, batch_size=64):
     """The scores (S, N, 10) of every network in net for the N images X (as logits takes
     them, with corners), batch_size images at a time; yields each batch's scores and the
     maps its head read."""
     seeds = len(net.params['dense bias'])
     if corners is not None:
-        check_corners(X, corners)
+        check_digits(X, corners)
         corners = np.asarray(corners, dtype=np.int64)
     for start in range(0, len(X), batch_size):
         part = slice(start, start + batch_size)
@@ -895,30 +1027,92 @@ def forward_batches(net, X, corners=None, batch_size=64):
             z = net.forward(np.ascontiguousarray(np.broadcast_to(x, (seeds,) + x.shape[1:])))
         else:
             x = digits_last(X[part])
-            at = np.ascontiguousarray(np.broadcast_to(corners[part], (seeds,) + corners[part].shape))
+            at = np.ascontiguousarray(np.broadcast_to(corners[part],
+                                                      (seeds,) + corners[part].shape))
             z = net.forward(np.ascontiguousarray(np.broadcast_to(x, (seeds,) + x.shape[1:])), at)
         yield z.transpose(0, 2, 1), net.saved['maps']
 
 
 def logits(theta, kind, X, head='dense', corners=None, channels=CHANNELS, batch_size=64):
-    """The network's ten scores for each image: shape (N, 10). X is N canvases
-    (N, 1, 16, 16, or any multiple of 4 for the global head); or, with corners (N, 2),
-    N digits (N, 8, 8) placed with their top-left cell at those corners, which the engine
-    computes faster (its first convolution then runs on each digit's surroundings
-    only)."""
+    """The network's ten scores for each image.
+
+    Parameters
+    ----------
+    theta : numpy array (P,)
+        The network's parameters (as init_params lays them out).
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    X : array
+        N canvases (N, 1, S, S), S = 16 (or any multiple of 4 for the global head); or,
+        with corners, N digits (N, 8, 8).
+    head : {'dense', 'global'}, default 'dense'
+        A dense layer on every cell of the last maps, or on the mean of each map.
+    corners : array (N, 2) of int, optional
+        The top-left cell of each digit on the 16 x 16 canvas; the engine then computes its
+        first convolution around each digit only, which is faster.
+    channels : tuple of int, default CHANNELS
+        The output channels of the two convolutions.
+    batch_size : int, default 64
+        How many images go through the engine at once.
+
+    Returns
+    -------
+    numpy array (N, 10), float64
+    """
     net = Networks(kind, head, np.asarray(theta)[None], channels)
-    return np.concatenate([z[0] for z, _ in forward_batches(net, X, corners, batch_size)]
+    return np.concatenate([z[0] for z, _ in _forward_batches(net, X, corners, batch_size)]
                           ).astype(np.float64)
 
 
 def predict(theta, kind, X, head='dense', corners=None, channels=CHANNELS):
-    """The class the network predicts for each image (X and corners as for logits)."""
+    """The class the network predicts for each image: the index of its largest score.
+
+    Parameters
+    ----------
+    theta : numpy array (P,)
+        The network's parameters.
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    X : array
+        The images, as logits takes them.
+    head : {'dense', 'global'}, default 'dense'
+        A dense layer on every cell of the last maps, or on the mean of each map.
+    corners : array (N, 2) of int, optional
+        As logits takes them.
+    channels : tuple of int, default CHANNELS
+        The output channels of the two convolutions.
+
+    Returns
+    -------
+    numpy array (N,) of int
+    """
     return logits(theta, kind, X, head, corners, channels).argmax(axis=1)
 
 
 def loss_and_gradient(theta, kind, X, labels, head='dense', channels=CHANNELS):
-    """The mean cross-entropy loss on the batch X (N, 1, 16, 16) with its labels, and its
-    gradient with respect to each parameter (a dict name: array, as unpack gives)."""
+    """The mean cross-entropy loss on a batch of canvases, and its gradient.
+
+    Parameters
+    ----------
+    theta : numpy array (P,)
+        The network's parameters.
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    X : array (N, 1, 16, 16)
+        The canvases.
+    labels : array (N,) of int
+        Their classes, 0 to 9.
+    head : {'dense', 'global'}, default 'dense'
+        A dense layer on every cell of the last maps, or on the mean of each map.
+    channels : tuple of int, default CHANNELS
+        The output channels of the two convolutions.
+
+    Returns
+    -------
+    loss : float
+    gradient : dict of str: numpy array
+        The gradient with respect to each parameter, named and shaped as unpack gives them.
+    """
     net = Networks(kind, head, np.asarray(theta)[None], channels)
     labels = np.asarray(labels, dtype=np.int64)[None]
     total = net.loss_and_grad(batch_last(X, head), labels)[0]
@@ -926,20 +1120,54 @@ def loss_and_gradient(theta, kind, X, labels, head='dense', channels=CHANNELS):
 
 
 def gap_maps(theta, kind, X, corners=None, channels=CHANNELS, batch_size=64):
-    """What a class activation map is made of, for a network with the global head: the
-    maps its global average pooling reads, shape (N, C, S/4, S/4) for canvases of S x S,
-    and the dense layer's weights (10, C) and biases (10,). The scores are
-    weights @ (the mean of each map) + biases, so class k's activation map is the sum
-    over c of weights[k, c] * maps[:, c]. X and corners are as logits takes them."""
+    """What a class activation map is made of, for a network with the global head.
+
+    The maps that its global average pooling reads, and its dense layer's weights and
+    biases: the scores are weights @ (the mean of each map) + biases, so class k's
+    activation map is the sum over c of weights[k, c] * maps[:, c].
+
+    Parameters
+    ----------
+    theta : numpy array (P,)
+        The parameters of a network with the global head.
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    X : array
+        The images, as logits takes them (canvases of any size S that is a multiple of 4).
+    corners : array (N, 2) of int, optional
+        As logits takes them.
+    channels : tuple of int, default CHANNELS
+        The output channels of the two convolutions.
+    batch_size : int, default 64
+        How many images go through the engine at once.
+
+    Returns
+    -------
+    maps : numpy array (N, C, S / 4, S / 4), float64
+    weights : numpy array (10, C), float64
+    biases : numpy array (10,), float64
+    """
     net = Networks(kind, 'global', np.asarray(theta)[None], channels)
-    maps = [m[0].transpose(3, 0, 1, 2) for _, m in forward_batches(net, X, corners, batch_size)]
+    maps = [m[0].transpose(3, 0, 1, 2) for _, m in _forward_batches(net, X, corners, batch_size)]
     return (np.concatenate(maps).astype(np.float64),
             net.params['dense weight'][0].astype(np.float64),
             net.params['dense bias'][0].astype(np.float64))
 
 
 def check_training_args(images, labels, epochs, batch_size, learning_rate):
-    """Refuse training data or settings the engine cannot use."""
+    """Refuse training data or settings the engine cannot use.
+
+    Parameters
+    ----------
+    images : numpy array
+        The digits, (N, 8, 8).
+    labels : numpy array
+        Their classes, (N,), from 0 to 9.
+    epochs, batch_size : int
+        Positive integers.
+    learning_rate : float
+        A positive number.
+    """
     for value, name in ((epochs, 'epochs'), (batch_size, 'batch_size')):
         # (poolbook.checks.is_int's rule, written out: this module imports nothing from
         # poolbook, so that a test can load it alone, without MXNet, in a second process)
@@ -956,9 +1184,41 @@ def check_training_args(images, labels, epochs, batch_size, learning_rate):
 
 def train_seeds(kind, images, labels, *, seeds, head='dense', epochs=10, batch_size=16,
                 learning_rate=0.01, channels=CHANNELS, watch=None):
-    """train(kind, images, labels, seed=seed, ...) for each seed in `seeds`: the networks
-    go through the engine together, each computed as it would be alone, so each result
-    is the one train gives for its seed. Returns one result per seed, in order."""
+    """Train one fresh network per seed, all together: train's result for each seed.
+
+    The networks go through the engine together (each kernel call serves all of them), each
+    computed exactly as it would be alone, so that each result is the one train gives for
+    its seed.
+
+    Parameters
+    ----------
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    images : array (N, 8, 8)
+        The training digits.
+    labels : array (N,) of int
+        Their classes.
+    seeds : iterable of int
+        One network per seed (at least one).
+    head : {'dense', 'global'}, default 'dense'
+        A dense layer on every cell of the last maps, or on the mean of each map.
+    epochs : int, default 10
+        Passes over the digits.
+    batch_size : int, default 16
+        Digits per step of Adam.
+    learning_rate : float, default 0.01
+        Adam's rate for the first two thirds of the epochs; a tenth of it for the rest.
+    channels : tuple of int, default CHANNELS
+        The output channels of the two convolutions.
+    watch : tuple (digits, corners, labels), optional
+        Test digits (M, 8, 8), their corners (M, 2) and classes, whose accuracy is measured
+        after every epoch.
+
+    Returns
+    -------
+    list of tuple
+        For each seed, in order, what train returns.
+    """
     images = np.ascontiguousarray(images, dtype=DTYPE)
     labels = np.ascontiguousarray(labels, dtype=np.int64)
     check_training_args(images, labels, epochs, batch_size, learning_rate)
@@ -987,7 +1247,7 @@ def train_seeds(kind, images, labels, *, seeds, head='dense', epochs=10, batch_s
             decay1, decay2 = decay1 * BETA1, decay2 * BETA2  # BETA**step, no library pow
             adam_step(net.flat, net.grad, mean, var, decay1, decay2, rate)
         if watch is not None:
-            scores = np.concatenate([z for z, _ in forward_batches(net, watch[0], watch[1])],
+            scores = np.concatenate([z for z, _ in _forward_batches(net, watch[0], watch[1])],
                                     axis=1)
             accuracies[:, epoch] = np.mean(scores.argmax(axis=2) == watch[2], axis=1)
     losses /= len(images)
@@ -999,13 +1259,47 @@ def train_seeds(kind, images, labels, *, seeds, head='dense', epochs=10, batch_s
 
 def train(kind, images, labels, *, head='dense', epochs=10, batch_size=16,
           learning_rate=0.01, seed=0, channels=CHANNELS, watch=None):
-    """Train a fresh network (init_params(kind, head, seed)) with Adam on the 8 x 8
-    `images`, each epoch placing every image at a new random position on the canvas and
-    visiting them in a new random order (both seeded). The learning rate is
-    `learning_rate` for the first two thirds of the epochs and a tenth of it for the
-    last third, where the network settles. Returns the parameters, the mean loss of each
-    epoch and, with watch=(digits, corners, labels), the accuracy on those digits placed
-    at those corners after each epoch."""
+    """Train a fresh network with Adam on the 8 x 8 `images`, placed anew every epoch.
+
+    The network starts from init_params(kind, head, seed). Each epoch places every image at
+    a new random position on the canvas and visits them in a new random order (both drawn
+    from the seed). The learning rate is `learning_rate` for the first two thirds of the
+    epochs and a tenth of it for the last third, where the network settles.
+
+    Parameters
+    ----------
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    images : array (N, 8, 8)
+        The training digits.
+    labels : array (N,) of int
+        Their classes.
+    head : {'dense', 'global'}, default 'dense'
+        A dense layer on every cell of the last maps, or on the mean of each map.
+    epochs : int, default 10
+        Passes over the digits.
+    batch_size : int, default 16
+        Digits per step of Adam.
+    learning_rate : float, default 0.01
+        Adam's rate for the first two thirds of the epochs.
+    seed : int, default 0
+        Sets the initial weights, the positions and the order.
+    channels : tuple of int, default CHANNELS
+        The output channels of the two convolutions.
+    watch : tuple (digits, corners, labels), optional
+        Test digits (M, 8, 8), their corners (M, 2) and classes, whose accuracy is measured
+        after every epoch.
+
+    Returns
+    -------
+    theta : numpy array (P,), float32
+        The trained parameters.
+    losses : numpy array (epochs,)
+        The mean loss of each epoch.
+    accuracies : numpy array (epochs,)
+        Only with watch: the fraction of the watched digits classified correctly after each
+        epoch.
+    """
     return train_seeds(kind, images, labels, seeds=[seed], head=head, epochs=epochs,
                        batch_size=batch_size, learning_rate=learning_rate,
                        channels=channels, watch=watch)[0]

@@ -17,19 +17,65 @@ from mxnet.gluon import nn
 from sklearn.datasets import load_digits
 
 from poolbook.antialias import binomial_filter
-from poolbook.checks import check_corners, is_int
+from poolbook.checks import is_int
 from poolbook.tinynet import CANVAS, CHANNELS, DOWNSAMPLINGS, check_head, kind_code, unpack
 
 
 def digits():
-    """scikit-learn's 1,797 digits as float64 images in [0, 1], shape (N, 8, 8), and labels."""
+    """scikit-learn's 1,797 digits as float64 images in [0, 1], and their labels.
+
+    Returns
+    -------
+    images : numpy array (1797, 8, 8), float64
+    labels : numpy array (1797,) of int
+    """
     data = load_digits()
     return data.images / 16.0, data.target
 
 
+def check_corners(corners, name, n, room):
+    """Refuse corners unless they are n integers, each from 0 to room (the canvas left).
+
+    Parameters
+    ----------
+    corners : array
+        The corners to check, one per image.
+    name : str
+        Their name, for the message.
+    n : int
+        How many there must be.
+    room : int
+        The largest corner at which an image still fits on the canvas.
+    """
+    corners = np.asarray(corners)
+    if corners.shape != (n,):
+        raise ValueError(f"{name} must hold {n} corners, one per image, got shape "
+                         f"{corners.shape}")
+    if n and corners.dtype.kind not in 'iu':
+        raise TypeError(f"{name} must hold integers, got dtype {corners.dtype}")
+    outside = np.flatnonzero((corners < 0) | (corners > room))
+    if outside.size:
+        k = outside[0]
+        raise ValueError(f"{name} must lie from 0 to {room}, so that each image fits on "
+                         f"the canvas, got {name}[{k}] = {corners[k]}")
+
+
 def place(images, rows, cols, canvas=CANVAS):
-    """Each 8 x 8 image on an empty canvas, its top-left corner at (rows[n], cols[n]);
-    shape (N, 1, canvas, canvas)."""
+    """Each 8 x 8 image on an empty canvas, its top-left corner at (rows[n], cols[n]).
+
+    Parameters
+    ----------
+    images : array (N, h, w)
+        The images.
+    rows, cols : array (N,) of int
+        Their corners, each from 0 to canvas - h (or canvas - w).
+    canvas : int, default CANVAS
+        The side of the canvas.
+
+    Returns
+    -------
+    numpy array (N, 1, canvas, canvas), float64
+    """
     n, h, w = images.shape
     for corners, name, room in ((rows, 'rows', canvas - h), (cols, 'cols', canvas - w)):
         check_corners(corners, name, n, room)
@@ -40,10 +86,32 @@ def place(images, rows, cols, canvas=CANVAS):
 
 
 def moved_corners(n, distances, seed, canvas=CANVAS, margin=0):
-    """n random top-left corners (row, col) for a digit on a canvas x canvas picture,
-    the same for every distance d, and for each d the corners moved d pixels down or right
-    (which, drawn once per digit). The corners keep `margin` pixels from the border, with
-    room for the largest move. Returns (corners, {d: moved corners})."""
+    """n random corners for a digit, the same for every distance, and the corners moved.
+
+    For each distance d, every corner moves d pixels down or right (which, drawn once per
+    digit): only the distance changes from one d to the next, not the positions. The
+    corners keep `margin` pixels from the border, with room for the largest move.
+
+    Parameters
+    ----------
+    n : int
+        How many digits.
+    distances : iterable of int
+        The moves, each from 0 to canvas - 8 - 2 margin (at least one).
+    seed : int
+        The seed of numpy's RandomState.
+    canvas : int, default CANVAS
+        The side of the canvas.
+    margin : int, default 0
+        The pixels kept free at the border.
+
+    Returns
+    -------
+    corners : numpy array (n, 2) of int
+        The (row, column) of each digit's top-left cell.
+    moved : dict of int: numpy array (n, 2) of int
+        For each distance, the corners moved.
+    """
     distances = list(distances)
     if not distances:
         raise ValueError("distances must hold at least one distance")
@@ -117,7 +185,21 @@ def make_net(kind, head='dense'):
 
 
 def gluon_net(kind, theta, head='dense'):
-    """make_net(kind, head) in float64, holding the engine's parameters theta."""
+    """make_net(kind, head) in float64, holding the engine's parameters theta.
+
+    Parameters
+    ----------
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    theta : array (P,)
+        The parameters, laid out as poolbook.tinynet.init_params lays them out.
+    head : {'dense', 'global'}, default 'dense'
+        The network's head.
+
+    Returns
+    -------
+    mxnet.gluon.nn.Sequential
+    """
     kind_code(kind)
     params = unpack(theta, kind, head)
     net = make_net(kind, head)
@@ -133,8 +215,23 @@ def gluon_net(kind, theta, head='dense'):
 
 
 def gluon_loss_and_gradient(net, X, labels):
-    """The mean cross-entropy loss of the Gluon network on the batch X (N, 1, 16, 16) and
-    its gradient with respect to each parameter, in the order of the parameters."""
+    """The mean cross-entropy loss of a Gluon network on a batch, and its gradient.
+
+    Parameters
+    ----------
+    net : mxnet.gluon.nn.Sequential
+        A float64 network, as gluon_net makes it.
+    X : array (N, 1, 16, 16)
+        The canvases.
+    labels : array (N,) of int
+        Their classes.
+
+    Returns
+    -------
+    loss : float
+    gradients : list of numpy array
+        The gradient with respect to each parameter, in the order of the parameters.
+    """
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     with autograd.record():
         value = loss(net(nd.array(X, dtype='float64')),
@@ -192,7 +289,21 @@ def make_torch_net(kind, head='dense'):
 
 
 def torch_net(kind, theta, head='dense'):
-    """make_torch_net(kind, head) in float64, holding the engine's parameters theta."""
+    """make_torch_net(kind, head) in float64, holding the engine's parameters theta.
+
+    Parameters
+    ----------
+    kind : str
+        The downsampling layer, one of DOWNSAMPLINGS.
+    theta : array (P,)
+        The parameters, laid out as poolbook.tinynet.init_params lays them out.
+    head : {'dense', 'global'}, default 'dense'
+        The network's head.
+
+    Returns
+    -------
+    torch.nn.Sequential
+    """
     kind_code(kind)
     params = unpack(theta, kind, head)
     net = make_torch_net(kind, head).double()
@@ -206,8 +317,23 @@ def torch_net(kind, theta, head='dense'):
 
 
 def torch_loss_and_gradient(net, X, labels):
-    """The mean cross-entropy loss of the PyTorch network on the batch X (N, 1, 16, 16)
-    and its gradient with respect to each parameter, in the order of the parameters."""
+    """The mean cross-entropy loss of a PyTorch network on a batch, and its gradient.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A float64 network, as torch_net makes it.
+    X : array (N, 1, 16, 16)
+        The canvases.
+    labels : array (N,) of int
+        Their classes.
+
+    Returns
+    -------
+    loss : float
+    gradients : list of numpy array
+        The gradient with respect to each parameter, in the order of the parameters.
+    """
     net.zero_grad()
     value = torch.nn.functional.cross_entropy(net(torch.from_numpy(np.asarray(X, np.float64))),
                                               torch.from_numpy(np.asarray(labels, np.int64)))
@@ -216,8 +342,21 @@ def torch_loss_and_gradient(net, X, labels):
 
 
 def agrees(ours, reference, rtol=1e-4):
-    """Whether the engine's float32 result matches a float64 reference up to float32's
-    rounding: every difference within rtol of the reference's largest magnitude."""
+    """Whether the engine's float32 result matches a float64 reference, up to rounding.
+
+    Every difference must lie within rtol of the reference's largest magnitude.
+
+    Parameters
+    ----------
+    ours, reference : array
+        Two arrays of one shape.
+    rtol : float, default 1e-4
+        The largest difference allowed, relative to the reference's largest magnitude.
+
+    Returns
+    -------
+    bool
+    """
     ours, reference = np.asarray(ours, np.float64), np.asarray(reference, np.float64)
     if ours.shape != reference.shape:
         raise ValueError(f"ours and reference must have the same shape, got {ours.shape} "
@@ -226,8 +365,20 @@ def agrees(ours, reference, rtol=1e-4):
 
 
 def compare(a, b):
-    """'above', 'below' or 'level': whether the mean of the values a (one per seed) lies
-    more than two standard errors above or below the mean of the values b, or within."""
+    """Whether the mean of the values a lies above, below or level with the mean of b.
+
+    'above' or 'below' when the two means lie more than two standard errors of their
+    difference apart (sqrt(var(a) / len(a) + var(b) / len(b))), 'level' otherwise.
+
+    Parameters
+    ----------
+    a, b : array (n,)
+        One value per seed, at least two each.
+
+    Returns
+    -------
+    str
+    """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2:
         raise ValueError(f"a and b must each hold at least two values (one per seed), "
