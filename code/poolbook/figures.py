@@ -723,3 +723,72 @@ def draw_receptive_fields(image, fields, cell=None):
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+# --- chapter 7: runs over seeds, and the aliasing of the photograph ---------------------
+
+def plot_runs(panels, xlabel, log=()):
+    """One panel per entry of `panels` (title: {name: runs}), each run a row of values
+    at x = 1, 2, ...: per name, a line through the mean of the runs and a band from their
+    smallest to their largest value. Panels whose title is in `log` get a log scale."""
+    fig, axes = plt.subplots(1, len(panels), squeeze=False, dpi=100, facecolor='white',
+                             figsize=(4.8 * len(panels), 3.6))
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for (name, runs), marker in zip(curves.items(), 'osD^v<>'):
+            runs = np.asarray(runs, dtype=np.float64)
+            xs = np.arange(1, runs.shape[1] + 1)
+            line, = ax.plot(xs, runs.mean(axis=0), marker=marker, markersize=4,
+                            markevery=max(1, len(xs) // 10), linewidth=1.8, label=name,
+                            gid=f'{title} mean {name}')
+            ax.fill_between(xs, runs.min(axis=0), runs.max(axis=0), alpha=0.2,
+                            color=line.get_color(), linewidth=0, gid=f'{title} band {name}')
+        if title in log:
+            ax.set_yscale('log')
+        ax.set_title(title, fontsize=11)
+        ax.set_xlabel(xlabel)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(True, which='both' if title in log else 'major', alpha=0.4)
+    axes[0][0].legend(frameon=False, fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_seeds(panels):
+    """One panel per entry of `panels` (title: {name: values, one per seed}): every
+    value as a dot in its name's column, and the mean as a short bar."""
+    fig, axes = plt.subplots(1, len(panels), squeeze=False, dpi=100, facecolor='white',
+                             figsize=(4.8 * len(panels), 3.6))
+    for ax, (title, groups) in zip(axes[0], panels.items()):
+        for k, (name, values) in enumerate(groups.items()):
+            values = np.asarray(values, dtype=np.float64)
+            ax.plot(np.full(len(values), k), values, 'o', color=WINDOW_COLORS[k % 10],
+                    alpha=0.75, gid=f'{title} seeds {name}')
+            ax.plot([k - 0.3, k + 0.3], [values.mean()] * 2, color=COLORS['line'],
+                    linewidth=2, gid=f'{title} mean {name}')
+        ax.set_xticks(range(len(groups)), list(groups), rotation=20, fontsize=9)
+        ax.set_xlim(-0.6, len(groups) - 0.4)
+        ax.set_title(title, fontsize=11)
+        ax.grid(True, axis='y', alpha=0.4)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_aliasing(families, xlabel, ylabel):
+    """One line per family (name: {label: (x, y)}), each point marked with its label:
+    here a layer's detail kept (x) against its aliasing (y), one point per filter size."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100, facecolor='white')
+    for (name, points), marker in zip(families.items(), 'osD^v<>'):
+        xs, ys = zip(*points.values())
+        ax.plot(xs, ys, marker=marker, linewidth=1.8, label=name, gid=f'line {name}')
+        for label, (x, y) in points.items():
+            ax.annotate(str(label), (x, y), textcoords='offset points', xytext=(5, 4),
+                        fontsize=9, gid=f'label {name} {label}')
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.4)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
