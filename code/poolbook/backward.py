@@ -14,10 +14,14 @@ and where windows overlap the shares add up:
 Padding cells are not input cells, so they receive nothing. The loops run over the
 window offsets that read input cells (or, when the window is larger than the input, over
 the input cells), each step a whole block of outputs at once: memory stays that of X and
-dY.
+dY. For float32 and float64 maps in C order, `pool2d_backward` hands the work to the
+compiled kernels of poolbook.kernels (chapter 5), which give the same numbers to the bit:
+the same first maximum, the same shares added in the same order.
 """
 import numpy as np
 
+# pool2d_backward calls the compiled kernel by the name chapter 5 gives it.
+from poolbook import kernels as compiled
 from poolbook.arrays import like_input, to_numpy
 from poolbook.checks import check_input, check_pool_args
 from poolbook.geometry import axis_taps, cell_taps, divisor, output_size
@@ -96,11 +100,15 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
     rows = axis_steps(n_h, k_h, s_h, p_h, out_h)
     cols = axis_steps(n_w, k_w, s_w, p_w, out_w)
     dX = np.zeros(maps.shape, G.dtype if G.dtype.kind == 'f' else np.float64)
-    if mode == 'max':
-        max_backward(maps, G, rows, cols, dX)
-    else:
+    if mode != 'max':
         div_h = divisor(n_h, k_h, s_h, p_h, out_h, count_include_pad)
         div_w = divisor(n_w, k_w, s_w, p_w, out_w, count_include_pad)
         div = np.reshape(div_h, (-1, 1)) * np.reshape(div_w, (1, -1))
+    if compiled.handles(maps, G, (k_h, k_w)):  # float32, float64: compiled (chapter 5)
+        compiled.backward(maps, G, (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
+                          None if mode == 'max' else div, dX)
+    elif mode == 'max':
+        max_backward(maps, G, rows, cols, dX)
+    else:
         avg_backward(G / div, rows, cols, dX)
     return like_input(dX.reshape(A.shape), X)

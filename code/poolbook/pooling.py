@@ -128,6 +128,11 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
                * np.reshape(div_w, (1, -1))).astype(work)
     elif mode != 'max':  # 'sum' and 'lp' divide by nothing (the compiled kernel by 1)
         div = np.ones((1, 1), work)
+    if compiled.handles(X, Y, (k_h, k_w)) and (mode != 'lp' or p_value == 1):
+        # float32 and float64 in C order: the compiled kernel, every map in one call
+        compiled.pool(X.reshape(-1, n_h, n_w), (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
+                      None if mode == 'max' else div, Y_maps)
+        return Y
     for c in range(0, len(Y_maps), chunk):
         M = maps(c, c + chunk).astype(work, copy=False)
         if mode == 'lp' and p_value > 1:
