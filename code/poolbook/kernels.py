@@ -283,7 +283,7 @@ def _redo_columns(R, k_w, s_w, p_w, is_max, Y, j0, j1):
             Y[i, j] = v
 
 
-@njit(cache=True, error_model='numpy')  # numpy's rules: no check per division
+@njit(cache=True, nogil=True, error_model='numpy')  # numpy's rules: no zero check
 def pool_maps(A, k_h, k_w, s_h, s_w, p_h, p_w, is_max, D, Y):
     """Max (or sum divided by D) of every map A[m] over its windows, into Y[m]."""
     R = np.empty((Y.shape[1], A.shape[2]), A.dtype)
