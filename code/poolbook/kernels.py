@@ -16,6 +16,12 @@ that turns compiling off.
   which offsets of an edge window read the input in compiled code of its own: numba's
   on-disk cache would not notice a change to poolbook.geometry, so the kernel does not
   call it. tests/test_kernels.py checks that both give the same ranges.
+* `backward` (max_backward_maps, avg_backward_maps) is pool2d_backward's kernel and
+  `adaptive` (adaptive_maps) adaptive_pool2d's; both give the numpy steps' numbers to
+  the bit (tests/test_backward.py, tests/test_adaptive.py).
+* `pool`, `backward` and `adaptive` split the maps among threads (poolbook.threads); the
+  compiled functions release Python's lock (nogil), and every map is computed by the same
+  code on any thread, so the results do not depend on the number of threads.
 
 Every function is cached on disk (`cache=True`): a fresh process loads the machine code
 instead of compiling it again (`python3 dev.py test` loads or compiles it once, before
@@ -372,6 +378,8 @@ def warm():
         pool(A, (3, 3), (1, 1), (0, 0), 'avg', np.ones((2, 2), dtype), Y)
         for mode in ('max', 'avg'):
             backward(A, Y, (3, 3), (1, 1), (0, 0), mode, 1, np.empty_like(A))
+            bins = (np.array([0, 2]), np.array([3, 4]))
+            adaptive(A, bins, bins, mode, Y)
 
 # ----------------------------------------------------------------------------------------
 # The backward pass (poolbook.backward.pool2d_backward runs these for float32 and float64).
@@ -662,3 +670,72 @@ def _merge_planes(T, s, row):
     else:
         for c in range(n_w):
             row[c] = T[c % s, c // s]
+
+
+# ----------------------------------------------------------------------------------------
+# Adaptive pooling (poolbook.adaptive.adaptive_pool2d runs this for float32 and float64).
+
+@njit(cache=True)
+def _run_more(x, is_max, out):
+    """out[t] = the max (or sum) of out[t] and x[t]: one more row of a bin."""
+    for t in range(len(out)):
+        out[t] = _combine(out[t], x[t], is_max)
+
+
+@njit(cache=True, nogil=True, error_model='numpy')
+def adaptive_maps(A, row_bins, col_bins, is_max, Y):
+    """Y[m, i, j] = the max (or mean) of A[m] over row bin i and column bin j.
+
+    The bins of an axis are given as their starts and ends (exclusive), one pair per row
+    of row_bins or col_bins (poolbook.adaptive.adaptive_bins). Row bin i is pooled as
+    one run per row of the bin, adding rows in order; then each column bin of that,
+    cells in order: the order poolbook.adaptive.pool_bins adds them in, so the average
+    is the same to the bit.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        The maps (m, H, W), float32 or float64, C-contiguous.
+    row_bins, col_bins : numpy.ndarray
+        int64 arrays (out_h, 2) and (out_w, 2): each bin's start and end.
+    is_max : bool
+        Maximum (NaN if a bin holds one) or average.
+    Y : numpy.ndarray
+        The pooled maps (m, out_h, out_w), A's dtype, written in place.
+    """
+    R = np.empty(A.shape[2], A.dtype)  # one row bin, pooled down the rows
+    for m in range(A.shape[0]):
+        for i in range(row_bins.shape[0]):
+            r0, r1 = row_bins[i, 0], row_bins[i, 1]
+            first = A[m, r0]
+            for t in range(len(R)):
+                R[t] = first[t]
+            for r in range(r0 + 1, r1):
+                _run_more(A[m, r], is_max, R)
+            for j in range(col_bins.shape[0]):
+                c0, c1 = col_bins[j, 0], col_bins[j, 1]
+                v = R[c0]
+                for c in range(c0 + 1, c1):
+                    v = _combine(v, R[c], is_max)
+                if not is_max:
+                    v = v / A.dtype.type((r1 - r0) * (c1 - c0))
+                Y[m, i, j] = v
+
+
+def adaptive(A, row_bins, col_bins, mode, Y):
+    """Adaptive pooling of the maps A (m, H, W) into Y with adaptive_maps, on the threads.
+
+    Parameters
+    ----------
+    A, Y : numpy.ndarray
+        Arrays `handles` accepts (as its A and Y).
+    row_bins, col_bins : tuple of numpy.ndarray
+        Each axis's bin starts and ends, as poolbook.adaptive.adaptive_bins gives them.
+    mode : str
+        'max' or 'avg'.
+    """
+    rows = np.ascontiguousarray(np.stack(row_bins, axis=1), np.int64)
+    cols = np.ascontiguousarray(np.stack(col_bins, axis=1), np.int64)
+    run_parts(lambda start, stop: adaptive_maps(A[start:stop], rows, cols, mode == 'max',
+                                                Y[start:stop]),
+              len(A), A.shape[1] * A.shape[2])
