@@ -82,7 +82,7 @@ def adaptive_pool2d(X, output_size, mode='max'):
         A = A.astype(sum_dtype(dtype), copy=False)
     rows, cols = adaptive_bins(A.shape[-2], out_h), adaptive_bins(A.shape[-1], out_w)
     Y = np.empty(A.shape[:-2] + (out_h, out_w), A.dtype)
-    if compiled.handles(A, Y):  # float32 and float64: compiled (chapter 5), the same sums
+    if compiled.handles(A, Y):  # float32, float64: compiled (chapter 5), the same sums
         compiled.adaptive(A.reshape((-1,) + A.shape[-2:]), rows, cols, mode,
                           Y.reshape(-1, out_h, out_w))
     else:
