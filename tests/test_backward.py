@@ -359,3 +359,31 @@ def test_pool2d_backward_runs_the_kernel_for_float32_and_float64_only():
     assert not kernels.handles(X, np.zeros((2, 3, 3), np.float64), (2, 2))
     assert not kernels.handles(X.astype(np.float16), np.zeros((2, 3, 3), np.float16), (2, 2))
     assert not kernels.handles(X, np.zeros((2, 3, 3), np.float32), (7, 2))
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_channels_last_gradients_equal_torch_channels_last(mode):
+    # layout='NHWC': X and dY channels last, as PyTorch's channels_last tensors hold them.
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((2, 13, 12, 5)).astype(np.float32)
+    dY = rng.standard_normal((2, 7, 6, 5)).astype(np.float32)
+    got = pool2d_backward(X, dY, 3, mode, strides=2, padding=1, layout='NHWC')
+    T = torch.from_numpy(X).permute(0, 3, 1, 2).requires_grad_()
+    pooling = torch.nn.functional.max_pool2d if mode == 'max' else \
+        torch.nn.functional.avg_pool2d
+    pooling(T, 3, 2, 1).backward(torch.from_numpy(dY).permute(0, 3, 1, 2))
+    assert got.shape == X.shape and got.flags.c_contiguous
+    np.testing.assert_allclose(got, T.grad.permute(0, 2, 3, 1).numpy(), rtol=1e-6,
+                               atol=1e-6)
+    np.testing.assert_array_equal(got, np.moveaxis(pool2d_backward(
+        np.moveaxis(X, -1, 1), np.moveaxis(dY, -1, 1), 3, mode, strides=2, padding=1),
+        1, -1))
+
+
+def test_channels_last_gradient_shape_and_layout_are_checked():
+    with pytest.raises(ValueError, match=r'dY must have the shape of the pooled output, '
+                       r'\(2, 2, 3\), got \(3, 2, 2\)'):
+        pool2d_backward(np.zeros((4, 4, 3)), np.zeros((3, 2, 2)), 2, strides=2,
+                        layout='NHWC')
+    with pytest.raises(ValueError, match='layout'):
+        pool2d_backward(np.zeros((4, 4)), np.zeros((2, 2)), 2, strides=2, layout='HW')

@@ -16,6 +16,7 @@ import pytest
 
 import poolbook
 from poolbook import kernels, threads
+from poolbook.adaptive import adaptive_pool2d
 from poolbook.backward import pool2d_backward
 from poolbook.pooling import pool2d
 
@@ -113,12 +114,16 @@ def test_results_are_the_same_to_the_bit_on_one_two_and_three_threads(
     splits = []  # how run_parts split the maps, call by call
     monkeypatch.setattr(threads, 'parts', lambda count, n: splits.append(n) or
                         [(start, stop) for start, stop in original_parts(count, n)])
+    last = np.ascontiguousarray(np.moveaxis(X, 1, -1))  # channels last: 3 images
     results = {}
     for n in (1, 2, 3):
         threads.set_num_threads(n)
         results[n] = (pool2d(X, 3, mode, strides=2, padding=1),
-                      pool2d_backward(X, dY, 3, mode, strides=2, padding=1))
-    assert splits == [2, 2, 3, 3]  # forward and backward, on two and on three threads
+                      pool2d_backward(X, dY, 3, mode, strides=2, padding=1),
+                      adaptive_pool2d(X, 5, mode),
+                      pool2d(last, 3, mode, strides=2, padding=1, layout='NHWC'))
+    # forward, backward, adaptive and channels last, on two and on three threads
+    assert splits == [2] * 4 + [3] * 4
     for n in (2, 3):
         for got, want in zip(results[n], results[1]):
             np.testing.assert_array_equal(got, want)

@@ -739,3 +739,76 @@ def adaptive(A, row_bins, col_bins, mode, Y):
     run_parts(lambda start, stop: adaptive_maps(A[start:stop], rows, cols, mode == 'max',
                                                 Y[start:stop]),
               len(A), A.shape[1] * A.shape[2])
+
+
+# ----------------------------------------------------------------------------------------
+# Channels last (pool2d's layout='NHWC'): the channels of a cell lie side by side, so
+# every step of the window combines whole runs of C channels (16 float32 channels fill
+# one AVX-512 register), with no stride inside a run and no edge inside a vector.
+
+@njit(cache=True, nogil=True, error_model='numpy')
+def pool_nhwc(A, k_h, k_w, s_h, s_w, p_h, p_w, is_max, D, Y):
+    """Max (or sum divided by D) of channels-last maps A (n, H, W, C) into Y.
+
+    Rows first, then columns, offsets in order, as pool_maps adds them.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        (n, H, W, C), float32 or float64, C-contiguous.
+    k_h, k_w, s_h, s_w, p_h, p_w : int
+        Window, strides and padding; the window at most the map's size.
+    is_max : bool
+        Maximum (NaN if a window holds one) or sum divided by D.
+    D : numpy.ndarray
+        The divisors (out_h, out_w), A's dtype; not read for a maximum.
+    Y : numpy.ndarray
+        (n, out_h, out_w, C), A's dtype, written in place.
+    """
+    n_h, n_w, C = A.shape[1], A.shape[2], A.shape[3]
+    out_h, out_w = Y.shape[1], Y.shape[2]
+    R = np.empty(n_w * C, A.dtype)  # one output row's window rows, pooled: (W, C)
+    for m in range(A.shape[0]):
+        for i in range(out_h):
+            top = i * s_h - p_h
+            a0, a1 = max(0, -top), min(k_h, n_h - top)
+            first = A[m, top + a0].reshape(-1)
+            for t in range(len(R)):
+                R[t] = first[t]
+            for a in range(a0 + 1, a1):
+                _run_more(A[m, top + a].reshape(-1), is_max, R)
+            for j in range(out_w):
+                left = j * s_w - p_w
+                b0, b1 = max(0, -left), min(k_w, n_w - left)
+                y = Y[m, i, j]
+                cells = R[(left + b0) * C:(left + b0 + 1) * C]
+                for c in range(C):
+                    y[c] = cells[c]
+                for b in range(b0 + 1, b1):
+                    _run_more(R[(left + b) * C:(left + b + 1) * C], is_max, y)
+                if not is_max:
+                    d = D[i, j]
+                    for c in range(C):
+                        y[c] /= d
+
+
+def pool_channels_last(M, pool_size, strides, padding, mode, div, Z):
+    """Pool channels-last maps M (n, H, W, C) into Z (n, out_h, out_w, C), on the threads.
+
+    Parameters
+    ----------
+    M, Z : numpy.ndarray
+        C-contiguous float32 or float64 arrays of one dtype (`handles` as A and Y).
+    pool_size, strides, padding : tuple of int
+        (k_h, k_w), (s_h, s_w), (p_h, p_w).
+    mode : str
+        'max', or any other mode for a sum divided by `div`.
+    div : numpy.ndarray or int or None
+        What the sum of each output cell is divided by, broadcast to (out_h, out_w);
+        None for a max.
+    """
+    shape = Z.shape[1:3]
+    D = np.ascontiguousarray(np.broadcast_to(1 if div is None else div, shape), Z.dtype)
+    args = (*pool_size, *strides, *padding, mode == 'max', D)
+    run_parts(lambda start, stop: pool_nhwc(M[start:stop], *args, Z[start:stop]),
+              len(M), M[0].size)
