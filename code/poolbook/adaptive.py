@@ -8,6 +8,10 @@
   when out divides n, n - 1 or n + 1 (for out <= n; chapter 6 proves it and checks it
   against every window, stride and padding for n up to 40).
 
+For float32 and float64, `adaptive_pool2d` hands the maps to a compiled kernel
+(poolbook.kernels.adaptive_maps, chapter 5), which adds the same cells in the same order
+as `pool_bins`: the same numbers to the bit.
+
 Like `pool2d`, both take numpy arrays or NDArrays shaped (H, W), (C, H, W) or
 (N, C, H, W), return the input's kind, keep the dtype for max, add in at least float32
 and give float64 for the average of integers, propagate NaN, and never change their
@@ -15,6 +19,7 @@ input.
 """
 import numpy as np
 
+from poolbook import kernels as compiled  # chapter 5's name for the compiled kernels
 from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
 from poolbook.checks import as_pair, check_input, check_mode, check_output_cells
 
@@ -75,10 +80,16 @@ def adaptive_pool2d(X, output_size, mode='max'):
     check_output_cells(A.shape[:-2] + (out_h, out_w), 'output_size')
     if mode == 'avg':
         A = A.astype(sum_dtype(dtype), copy=False)
-    (start_h, end_h), (start_w, end_w) = (adaptive_bins(A.shape[-2], out_h),
-                                          adaptive_bins(A.shape[-1], out_w))
-    Y = pool_bins(pool_bins(A, -2, start_h, end_h, mode), -1, start_w, end_w, mode)
+    rows, cols = adaptive_bins(A.shape[-2], out_h), adaptive_bins(A.shape[-1], out_w)
+    Y = np.empty(A.shape[:-2] + (out_h, out_w), A.dtype)
+    if compiled.handles(A, Y):  # float32, float64: compiled (chapter 5), the same sums
+        compiled.adaptive(A.reshape((-1,) + A.shape[-2:]), rows, cols, mode,
+                          Y.reshape(-1, out_h, out_w))
+    else:
+        (start_h, end_h), (start_w, end_w) = rows, cols
+        Y = pool_bins(pool_bins(A, -2, start_h, end_h, mode), -1, start_w, end_w, mode)
+        if mode == 'avg':
+            Y = Y / ((end_h - start_h)[:, None] * (end_w - start_w)).astype(Y.dtype)
     if mode == 'avg':
-        Y = Y / ((end_h - start_h)[:, None] * (end_w - start_w)).astype(Y.dtype)
         Y = Y.astype(mean_dtype(dtype), copy=False)
     return like_input(Y, X)
