@@ -397,9 +397,18 @@ def draw_maps(maps, columns=None):
 
 def plot_curves(xs, curves, xlabel, ylabel):
     """Plot one line with markers per entry of `curves` (name: values at the points xs)."""
+    return _plot_lines(xs, curves, xlabel, ylabel)
+
+
+def _plot_lines(xs, curves, xlabel, ylabel, truth=None):
+    """plot_curves, with `truth` (label: values), if given, dashed black on top."""
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100, facecolor='white')
     for (name, values), marker in zip(curves.items(), 'osD^v<>'):
         ax.plot(xs, values, marker=marker, linewidth=2, label=name, gid=f'line {name}')
+    if truth is not None:
+        (label, values), = truth.items()
+        ax.plot(xs, values, linestyle='--', color='black', linewidth=1.5, zorder=5,
+                label=label, gid=f'line {label}')
     ax.set_xticks(list(xs))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -685,20 +694,7 @@ def plot_tracking(xs, truth, curves, xlabel, ylabel):
     """Plot one line with markers per entry of `curves` (name: values at the points xs)
     and `truth` (label: values) as a dashed black line on top of them, so that it stays
     visible where a curve equals it."""
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100, facecolor='white')
-    for (name, values), marker in zip(curves.items(), 'osD^v<>'):
-        ax.plot(xs, values, marker=marker, linewidth=2, label=name, gid=f'line {name}')
-    (label, values), = truth.items()
-    ax.plot(xs, values, linestyle='--', color='black', linewidth=1.5, zorder=5,
-            label=label, gid=f'line {label}')
-    ax.set_xticks(list(xs))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, alpha=0.4)
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _plot_lines(xs, curves, xlabel, ylabel, truth)
 
 
 def draw_receptive_fields(image, fields, cell=None):

@@ -364,6 +364,18 @@ def agrees(ours, reference, rtol=1e-4):
     return bool(np.abs(ours - reference).max() <= rtol * np.abs(reference).max())
 
 
+def _difference_and_error(a, b):
+    """mean(a) - mean(b) and the standard error of that difference, for compare and
+    standard_errors (a and b: one value per seed, at least two each)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2:
+        raise ValueError(f"a and b must each hold at least two values (one per seed), "
+                         f"got shapes {a.shape} and {b.shape}")
+    difference = a.mean() - b.mean()
+    error = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    return difference, error
+
+
 def compare(a, b):
     """Whether the mean of the values a lies above, below or level with the mean of b.
 
@@ -379,12 +391,7 @@ def compare(a, b):
     -------
     str
     """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2:
-        raise ValueError(f"a and b must each hold at least two values (one per seed), "
-                         f"got shapes {a.shape} and {b.shape}")
-    difference = a.mean() - b.mean()
-    error = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    difference, error = _difference_and_error(a, b)
     if difference > 2 * error:
         return 'above'
     if difference < -2 * error:
@@ -407,12 +414,7 @@ def standard_errors(a, b):
     -------
     float
     """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2:
-        raise ValueError(f"a and b must each hold at least two values (one per seed), "
-                         f"got shapes {a.shape} and {b.shape}")
-    difference = a.mean() - b.mean()
-    error = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    difference, error = _difference_and_error(a, b)
     if error == 0:
         return 0.0 if difference == 0 else float(np.copysign(np.inf, difference))
     return float(difference / error)
