@@ -35,10 +35,17 @@ ndarray for any numpy input; an MXNet result on the input's context). When two a
 go in, as in `corr2d(X, K)`, the result is of X's kind. They refuse, with a TypeError
 or ValueError that names the parameter, its value and the rule: masked arrays (the mask
 would be silently ignored: pass `X.filled(value)`), lists and scalars (say
-`np.asarray`), bools and complex numbers, empty axes, and sizes no array could hold
-(window, stride or padding above 2**60, outputs above 2**59 cells); an output merely too
-large for this machine's memory raises numpy's MemoryError at once. No function changes
-its input, and none runs long because a window is huge and the input small.
+`np.asarray`), bools and complex numbers, empty axes, sparse NDArrays (say
+`X.tostype('default')`), and sizes no array could hold (window, stride or padding above
+2**60, outputs above 2**59 cells); an output merely too large for this machine's memory
+raises numpy's MemoryError at once. No function changes its input, and none runs long
+because a window is huge and the input small.
+Gradients: poolbook computes in numpy and numba, outside MXNet's autograd graph, so
+inside `autograd.record()` every function refuses (TypeError) an MXNet array that is
+part of the recorded graph (given `attach_grad()`, or computed from one) rather than
+return a result whose gradient would silently be 0; `X.detach()` passes the values
+alone. Pooling's gradient is MXNet's (`nd.Pooling`, Gluon's layers) or, computed by the
+package, `pool2d_backward`. PyTorch tensors are not taken (pass `t.numpy()`).
 Dtypes: maximum pooling returns the input's dtype, exactly. Sums are taken in float32
 for float16 and float32 (as MXNet does: a float16 average of 60000s is 60000, not inf)
 and in float64 for float64 and integers (exact up to 2**53: int8 products never wrap);
