@@ -19,6 +19,8 @@ import math
 import mxnet as mx
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from mxnet import nd
@@ -843,3 +845,48 @@ def test_bad_input_is_refused_with_a_clear_message(X, error, words):
         np.testing.assert_array_equal(as_numpy(X), before)
     else:
         assert X == before
+
+
+# ----------------------------------------------------------------------------------------
+# Ties: the first maximum in row-major order, as MXNet and PyTorch. Only a zero shows it.
+
+SIGNED = np.array([0.0, -0.0, -1.0])
+
+
+@pytest.mark.parametrize('numpy_path', [False, True])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.float16])
+def test_a_zero_maximum_takes_the_sign_of_the_windows_first_zero(rng, numpy_path, dtype):
+    # Windows of +0.0, -0.0 and -1: the maximum is a zero of either sign. PyTorch keeps
+    # the first maximum in row-major order (`val > max`), so its sign is the first
+    # zero's. Both of pool2d's paths, and float16 (always numpy's), must agree with it.
+    for case in range(40):
+        H, W = rng.integers(1, 8, size=2)
+        k_h, k_w = int(rng.integers(1, H + 1)), int(rng.integers(1, W + 1))
+        p_h, p_w = int(rng.integers(0, k_h // 2 + 1)), int(rng.integers(0, k_w // 2 + 1))
+        s_h, s_w = (int(s) for s in rng.integers(1, 3, size=2))
+        X = rng.choice(SIGNED, size=(2, 3, H, W)).astype(dtype)
+        args = dict(strides=(s_h, s_w), padding=(p_h, p_w))
+        want = F.max_pool2d(torch.from_numpy(X.astype(np.float32)), (k_h, k_w),
+                            stride=(s_h, s_w), padding=(p_h, p_w)).numpy()
+        with (kernels.numpy_only() if numpy_path else contextlib.nullcontext()):
+            got = pool2d(X, (k_h, k_w), **args)
+        np.testing.assert_array_equal(got, want)
+        assert np.array_equal(np.signbit(got), np.signbit(want)), (case, X, args)
+
+
+@pytest.mark.parametrize('window, first', [
+    ([[-1, -0.0], [0.0, -1]], -0.0),  # row-major: -0.0 first; column-major: +0.0 first
+    ([[-1, 0.0], [-0.0, -1]], 0.0),
+    ([[-0.0, 0.0, -0.0]], -0.0),
+    ([[0.0, -0.0, 0.0]], 0.0),
+    ([[-0.0], [-0.0]], -0.0),  # every zero negative: -0.0 whatever the order
+])
+@pytest.mark.parametrize('numpy_path', [False, True])
+def test_signed_zero_ties_by_hand_and_as_mxnet(window, first, numpy_path):
+    X = np.array(window, np.float32)
+    with (kernels.numpy_only() if numpy_path else contextlib.nullcontext()):
+        got = pool2d(X, X.shape)
+    assert got.shape == (1, 1) and got[0, 0] == 0
+    assert np.signbit(got[0, 0]) == np.signbit(first)
+    theirs = nd.Pooling(nd.array(X[None, None]), kernel=X.shape, pool_type='max')
+    assert np.signbit(theirs.asnumpy()[0, 0, 0, 0]) == np.signbit(first)

@@ -10,26 +10,58 @@
 
 Like `pool2d`, both take numpy arrays or NDArrays shaped (H, W), (C, H, W) or
 (N, C, H, W), return the input's kind, keep the dtype for max, add in at least float32
-and give float64 for the average of integers, propagate NaN, and never change their
-input.
+and give float64 for the average of integers, propagate NaN, give a zero maximum the
+sign of its bin's first zero (pool2d's tie rule), never change their input, and read
+and convert it a chunk of maps at a time (`pooling.CHUNK_BYTES`), as pool2d does.
 """
 import numpy as np
 
-from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
+from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype
 from poolbook.checks import as_pair, check_input, check_mode, check_output_cells
+from poolbook.pooling import CHUNK_BYTES, first_zero_signs
+
+
+def chunks(X, out_hw, dtype):
+    """The maps of X a chunk at a time, in `dtype`, with the output block each fills.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        The input (..., H, W), already checked.
+    out_hw : tuple of int
+        Each map's output size.
+    dtype : numpy.dtype
+        What the maps are converted to, a chunk at a time.
+
+    Returns
+    -------
+    Y : numpy.ndarray
+        The output, (..., out_h, out_w), of `dtype`, to be filled.
+    blocks : generator
+        (M, Z): a chunk of maps (m, H, W) in `dtype` and its block of Y (m, out_h, out_w).
+    """
+    Y = np.empty(tuple(X.shape[:-2]) + tuple(out_hw), dtype)
+    (count, fetch), Y_maps = map_chunks(X), Y.reshape((-1,) + tuple(out_hw))
+    step = max(1, CHUNK_BYTES // (X.shape[-2] * X.shape[-1] * dtype.itemsize))
+    blocks = ((fetch(c, c + step).astype(dtype, copy=False), Y_maps[c:c + step])
+              for c in range(0, count, step))
+    return Y, blocks
 
 
 def global_pool2d(X, mode='max'):
     """Max or average of each whole map of X: shape (..., H, W) becomes (..., 1, 1)."""
     check_input(X, ndims=(2, 3, 4))
     check_mode(mode)
-    A = to_numpy(X)
-    if mode == 'max':
-        Y = A.max(axis=(-2, -1), keepdims=True)
-    else:
-        Y = A.mean(axis=(-2, -1), keepdims=True, dtype=sum_dtype(A.dtype))
-        Y = Y.astype(mean_dtype(A.dtype), copy=False)
-    return like_input(Y, X)
+    dtype = np.dtype(X.dtype).newbyteorder('=')  # X's, in native byte order
+    Y, blocks = chunks(X, (1, 1), dtype if mode == 'max' else sum_dtype(dtype))
+    for M, Z in blocks:  # a few maps at a time, in the dtype Y is computed in
+        if mode == 'max':
+            np.max(M, axis=(-2, -1), keepdims=True, out=Z)
+            first_zero_signs(M, Z, lambda P: P.max(axis=(-2, -1), keepdims=True))
+        else:
+            np.mean(M, axis=(-2, -1), keepdims=True, out=Z)
+    return like_input(Y.astype(mean_dtype(dtype) if mode == 'avg' else dtype,
+                               copy=False), X)
 
 
 def adaptive_bins(n, out):
@@ -70,15 +102,18 @@ def adaptive_pool2d(X, output_size, mode='max'):
     check_input(X, ndims=(2, 3, 4))
     out_h, out_w = as_pair(output_size, 'output_size', minimum=1)
     check_mode(mode)
-    A = to_numpy(X)
-    dtype = A.dtype  # X's, in native byte order
-    check_output_cells(A.shape[:-2] + (out_h, out_w), 'output_size')
+    check_output_cells(tuple(X.shape[:-2]) + (out_h, out_w), 'output_size')
+    dtype = np.dtype(X.dtype).newbyteorder('=')  # X's, in native byte order
+    (start_h, end_h), (start_w, end_w) = (adaptive_bins(X.shape[-2], out_h),
+                                          adaptive_bins(X.shape[-1], out_w))
+    pool = lambda M, mode: pool_bins(pool_bins(M, -2, start_h, end_h, mode),
+                                     -1, start_w, end_w, mode)
+    Y, blocks = chunks(X, (out_h, out_w), dtype if mode == 'max' else sum_dtype(dtype))
+    for M, Z in blocks:  # a few maps at a time, in the dtype Y is computed in
+        Z[...] = pool(M, mode)
+        if mode == 'max':  # a zero maximum: the sign of its bin's first zero
+            first_zero_signs(M, Z, lambda P: pool(P, 'max'))
     if mode == 'avg':
-        A = A.astype(sum_dtype(dtype), copy=False)
-    (start_h, end_h), (start_w, end_w) = (adaptive_bins(A.shape[-2], out_h),
-                                          adaptive_bins(A.shape[-1], out_w))
-    Y = pool_bins(pool_bins(A, -2, start_h, end_h, mode), -1, start_w, end_w, mode)
-    if mode == 'avg':
-        Y = Y / ((end_h - start_h)[:, None] * (end_w - start_w)).astype(Y.dtype)
-        Y = Y.astype(mean_dtype(dtype), copy=False)
-    return like_input(Y, X)
+        Y /= ((end_h - start_h)[:, None] * (end_w - start_w)).astype(Y.dtype)
+    return like_input(Y.astype(mean_dtype(dtype) if mode == 'avg' else dtype,
+                               copy=False), X)

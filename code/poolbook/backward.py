@@ -11,6 +11,10 @@ and where windows overlap the shares add up:
   it); a window whose maximum is NaN gives it to its first NaN, the cell behind the NaN.
 * avg: every input cell of the window gets dY[i, j] / divisor, the divisor pool2d uses.
 
+dL/dX comes back in the wider float dtype of X and dY (float64 for integers), like
+corr2d's result, and is added up in at least float32 (`arrays.sum_dtype`): a float16 dY
+whose shares overlap neither overflows nor loses digits on the way.
+
 Padding cells are not input cells, so they receive nothing. The loops run over the
 window offsets that read input cells (or, when the window is larger than the input, over
 the input cells), each step a whole block of outputs at once: memory stays that of X and
@@ -18,7 +22,7 @@ dY.
 """
 import numpy as np
 
-from poolbook.arrays import like_input, to_numpy
+from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
 from poolbook.checks import check_input, check_pool_args
 from poolbook.geometry import axis_taps, cell_taps, divisor, output_size
 
@@ -92,10 +96,12 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
     out_h = output_size(n_h, k_h, s_h, p_h, ceil_mode)
     out_w = output_size(n_w, k_w, s_w, p_w, ceil_mode)
     check_gradient(G, A.shape[:-2] + (out_h, out_w))
-    maps, G = A.reshape(-1, n_h, n_w), G.reshape(-1, out_h, out_w)
+    dtype = np.result_type(mean_dtype(A.dtype), mean_dtype(G.dtype))  # the wider float
+    maps = A.reshape(-1, n_h, n_w)
+    G = G.reshape(-1, out_h, out_w).astype(sum_dtype(dtype), copy=False)  # >= float32
     rows = axis_steps(n_h, k_h, s_h, p_h, out_h)
     cols = axis_steps(n_w, k_w, s_w, p_w, out_w)
-    dX = np.zeros(maps.shape, G.dtype if G.dtype.kind == 'f' else np.float64)
+    dX = np.zeros(maps.shape, G.dtype)
     if mode == 'max':
         max_backward(maps, G, rows, cols, dX)
     else:
@@ -103,4 +109,4 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
         div_w = divisor(n_w, k_w, s_w, p_w, out_w, count_include_pad)
         div = np.reshape(div_h, (-1, 1)) * np.reshape(div_w, (1, -1))
         avg_backward(G / div, rows, cols, dX)
-    return like_input(dX.reshape(A.shape), X)
+    return like_input(dX.reshape(A.shape).astype(dtype, copy=False), X)

@@ -32,6 +32,32 @@ def output_size(n, k, s, p, ceil_mode=False):
     return out
 
 
+def mxnet_output_size(n, k, s, p, convention='valid'):
+    """Output length along one axis as MXNet's shape inference gives it.
+
+    Parameters
+    ----------
+    n, k, s, p : int
+        The axis' length, the window (a dilated convolution's span, d (k - 1) + 1), the
+        stride and the padding.
+    convention : {'valid', 'full'}, default 'valid'
+        MXNet's pooling_convention. 'valid' is `output_size`'s floor; 'full', MXNet's
+        ceil mode, is ceil((n + 2p - k) / s) + 1, keeping a last window that starts in
+        the trailing padding, which `output_size`'s ceil mode drops (as PyTorch and ONNX
+        do). (MXNet's 'same' takes 1-D pooling only.)
+
+    Returns
+    -------
+    int
+    """
+    if convention == 'valid':
+        return output_size(n, k, s, p)
+    if convention == 'full':
+        return -(-(n + 2 * p - k) // s) + 1
+    raise ValueError(f"convention must be MXNet's 'valid' or 'full' for 2-D pooling, "
+                     f"got {convention!r}")
+
+
 def output_shape(shape, pool_size, *, strides, padding, ceil_mode=False):
     """The shape pooling gives an input of shape (..., H, W): (..., out_h, out_w).
 

@@ -5,7 +5,8 @@ The networks are Gluon definitions (the model zoo's, and LeNet below), never tra
 never given weights: `trace` calls a network on a symbolic input and asks MXNet to infer
 the shape of every intermediate result, so nothing is computed or downloaded. Each
 traced layer carries its window, stride and padding, so that its output shape can be
-predicted with chapter 2's `output_size` and compared with what MXNet inferred.
+predicted with chapter 2's `output_size` (and MXNet's own ceil mode, `geometry.mxnet_output_size`)
+and compared with what MXNet inferred.
 """
 import json
 from collections import namedtuple
@@ -14,10 +15,10 @@ import mxnet as mx
 from mxnet.gluon import nn
 from mxnet.gluon.model_zoo import vision
 
-from poolbook.geometry import output_size
+from poolbook.geometry import mxnet_output_size
 
 Layer = namedtuple('Layer', 'op kernel stride pad convention global_pool pool_type '
-                            'shape_in shape_out depth')
+                            'shape_in shape_out depth dilate', defaults=[(1, 1)])
 Layer.__doc__ = """One convolution, pooling or dense layer of a traced network."""
 
 TRACED_OPS = ('Convolution', 'Pooling', 'FullyConnected')
@@ -119,7 +120,7 @@ def as_layer(node, shape_in, shape_out, depth):
                  pair(attrs.get('stride', '()')), pair(attrs.get('pad', '()')),
                  attrs.get('pooling_convention', 'valid'),
                  attrs.get('global_pool') == 'True', attrs.get('pool_type'),
-                 shape_in, shape_out, depth)
+                 shape_in, shape_out, depth, pair(attrs.get('dilate', '(1, 1)')))
 
 
 def trace(net, input_shape):
@@ -182,12 +183,14 @@ def describe_layer(layer):
 
 
 def predicted_shape(layer):
-    """The output map's (H, W) by chapter 2's output_size; (1, 1) for a global pool."""
+    """The output map's (H, W) as MXNet infers it; (1, 1) for a global pool."""
     if layer.global_pool:
         return (1, 1)
-    ceil_mode = layer.convention == 'full'
-    return tuple(output_size(n, k, s, p, ceil_mode) for n, k, s, p in
-                 zip(layer.shape_in[2:], layer.kernel, layer.stride, layer.pad))
+    # A window dilated by d spans d (k - 1) + 1 cells. MXNet's ceil mode ('full') keeps
+    # a last window that starts in the padding, which output_size's ceil mode drops.
+    return tuple(mxnet_output_size(n, d * (k - 1) + 1, s, p, layer.convention)
+                 for n, k, s, p, d in zip(layer.shape_in[2:], layer.kernel,
+                                          layer.stride, layer.pad, layer.dilate))
 
 
 def resolution_profile(layers):

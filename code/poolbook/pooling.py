@@ -25,6 +25,12 @@ tests/test_pooling_modes.py and tests/test_robustness.py):
 * float16: the average, sum and Lp pooling add in float32 (as MXNet does) and come back
   as float16.
 * Any dtype conversion is done a chunk of maps at a time, never for the whole input.
+* Ties: a maximum is the window's first maximum in row-major order, as in MXNet and
+  PyTorch. Tied values are equal, so only a zero can show the difference: a window
+  whose maximum is 0 holding both +0.0 and -0.0 gives the sign of its first zero
+  (`first_zero_signs`; the passes over rows and columns, and numpy's SIMD loops, may
+  meet the zeros in another order). Sums add the cells as they are, so an average of
+  -0.0s alone is -0.0 (MXNet and PyTorch, whose sums start from +0.0, give +0.0).
 * ceil_mode=True rounds the output length up, except that a last window which would start
   in the trailing padding is dropped, as PyTorch and ONNX do (MXNet keeps it and fills it
   with the lowest float32). Cells past the padded input count neither for the max nor in
@@ -97,6 +103,65 @@ def pool_axis(A, axis, taps, mode, Y):
         combine(block, pick(A, cells), out=block)
 
 
+def pool_numpy(M, taps_h, taps_w, out_hw, mode='max'):
+    """Max (or sum) of the maps M (m, H, W) over the windows of `taps_h` and `taps_w`.
+
+    Parameters
+    ----------
+    M : numpy.ndarray
+        The maps, (m, H, W).
+    taps_h, taps_w : list
+        Each axis' taps, as `geometry.axis_taps` lists them.
+    out_hw : tuple of int
+        The output's (out_h, out_w).
+    mode : {'max', 'sum'}, default 'max'
+
+    Returns
+    -------
+    numpy.ndarray
+        (m, out_h, out_w), of M's dtype: pool_axis over the rows, then the columns.
+    """
+    R = np.empty((len(M), out_hw[0], M.shape[-1]), M.dtype)
+    Y = np.empty((len(M),) + tuple(out_hw), M.dtype)
+    pool_axis(M, -2, taps_h, mode, R)
+    pool_axis(R, -1, taps_w, mode, Y)
+    return Y
+
+
+def first_zero_signs(M, Z, pool_ints):
+    """Give each zero of Z, M's maximum pooling, the sign of its window's first zero.
+
+    The first in row-major order: MXNet's and PyTorch's first maximum.
+
+    Parameters
+    ----------
+    M : numpy.ndarray
+        The pooled maps, (m, H, W).
+    Z : numpy.ndarray
+        Their maxima, (m, out_h, out_w), changed in place.
+    pool_ints : callable
+        pool_ints(P) is the maximum pooling of an int64 array P shaped like M over the
+        same windows, shaped like Z.
+
+    Notes
+    -----
+    Values that tie are equal, except +0.0 and -0.0; so this is all the first-maximum
+    rule asks beyond `np.maximum` (whose choice between equal values depends on the
+    CPU's SIMD loops). It costs a test of Z, and of M when Z holds a zero.
+    """
+    if M.dtype.kind != 'f' or Z.all() or not (np.signbit(M) & (M == 0)).any():
+        return  # no zero maximum, or no -0.0 in the maps: every sign is right already
+    n_h, n_w = M.shape[-2:]
+    # Each zero ranks by minus its index row * W + col, every other cell below them all:
+    # the maximum rank of a window is its first zero.
+    index = np.arange(n_h * n_w, dtype=np.int64).reshape(n_h, n_w)
+    first = -pool_ints(np.where(M == 0, -index, -n_h * n_w))
+    zero = Z == 0
+    cells = np.take_along_axis(M.reshape(len(M), -1),
+                               np.minimum(first, n_h * n_w - 1).reshape(len(M), -1), 1)
+    Z[zero] = np.copysign(Z.dtype.type(0), cells.reshape(Z.shape)[zero])
+
+
 def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
            count_include_pad=True, p_value=None):
     """Max, average, sum or Lp pooling of X: (H, W), (C, H, W) or (N, C, H, W)."""
@@ -144,6 +209,9 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
                 pool_axis(R, -1, taps_w, mode, Z)   # ... then the columns
                 if mode == 'avg':
                     Z /= div
+            if mode == 'max':  # a zero maximum: the sign of its window's first zero
+                first_zero_signs(M, Z, lambda P: pool_numpy(P, taps_h, taps_w,
+                                                            (out_h, out_w)))
             if mode == 'lp' and p_value > 1:
                 (np.sqrt if p_value == 2 else np.cbrt)(Z, out=Z)  # MXNet's roots
             if cols is not None:
