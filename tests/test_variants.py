@@ -110,6 +110,17 @@ def test_count_hand_computed_max():
     assert pool_cost((1, 4, 4), 2, 'max', strides=2) == want
 
 
+@pytest.mark.parametrize('where', range(4))
+def test_count_propagates_nan_wherever_it_lies_in_the_window(where):
+    # A 2 x 2 window holding NaN gives NaN, as pool2d does, whether the NaN comes first
+    # or after a larger number; the other window stays 7.
+    X = np.array([[[1.0, 5.0, 6.0, 7.0], [2.0, 0.0, 3.0, 4.0]]])
+    X[0, where // 2, where % 2] = np.nan
+    Y, ops = count_pool_ops(X, 2, 'max', strides=2)
+    assert np.isnan(Y[0, 0, 0]) and Y[0, 0, 1] == 7
+    assert ops['comparisons'] == 6
+
+
 def test_count_hand_computed_avg_with_padding():
     # (2, 5, 5), 3 x 3, padding 1, stride 2: floor((5 + 2 - 3) / 2) + 1 = 3 per axis, so
     # 2 * 3 * 3 = 18 outputs, each 9 reads, 8 additions and 1 division.
@@ -585,7 +596,7 @@ def test_beta_sweep_levels_are_the_average_and_the_maximum():
 
 
 @pytest.mark.parametrize('window, betas, error, words', [
-    (np.zeros((1, 2, 2)), [1.0], ValueError, ['window', '2-D', '(1, 2, 2)']),
+    (np.zeros((1, 2, 2)), [1.0], ValueError, ['window', '(H, W)', '(1, 2, 2)']),
     ([[0.0, 1.0]], [1.0], TypeError, ['window', 'list']),
     (np.zeros((2, 2)), [1.0, -1.0], ValueError, ['beta', '-1.0']),
 ])

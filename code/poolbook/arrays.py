@@ -126,6 +126,9 @@ def map_chunks(X, name='X'):
         order.
     """
     check_kind(X, name)
+    if X.ndim < 2:
+        raise ValueError(f"{name} must have at least two axes, (..., H, W), got shape "
+                         f"{tuple(X.shape)}")
     lead, hw = tuple(X.shape[:-2]), tuple(X.shape[-2:])
     count = int(np.prod(lead))
     if isinstance(X, nd.NDArray):  # an NDArray is contiguous: reshaping it is free
@@ -196,11 +199,37 @@ def as_ndarray(X, dtype=None):
     -------
     mx.nd.NDArray
     """
-    dtype = np.dtype(X.dtype if dtype is None else dtype)
+    check_kind(X)
+    dtype = real_dtype(X.dtype if dtype is None else dtype)
     if isinstance(X, nd.NDArray):
         X = X.as_nd_ndarray()
         return X if X.dtype == dtype else X.astype(dtype)
     return nd.array(to_numpy(X), dtype=dtype)
+
+
+def real_dtype(dtype, name='dtype'):
+    """`dtype` as a numpy.dtype in native byte order; a TypeError unless it is real numbers.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype, or a name or type numpy.dtype takes
+        An integer or float dtype, of either byte order.
+    name : str, default 'dtype'
+        The parameter's name, for a refusal.
+
+    Returns
+    -------
+    numpy.dtype
+    """
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"{name} must be a numpy dtype of real numbers, got {dtype!r} "
+                        f"({error})") from None
+    if dtype.kind not in 'iuf':
+        raise TypeError(f"{name} must be a dtype of real numbers (integers or floats), "
+                        f"got {dtype.name}")
+    return dtype.newbyteorder('=')
 
 
 def sum_dtype(dtype):
@@ -208,13 +237,13 @@ def sum_dtype(dtype):
 
     float32 for float16 (a float16 sum of 60000s overflows) and float32, float64 for
     float64 and every integer dtype (exact for sums below 2**53: int8 products never
-    wrap).
+    wrap). Always in native byte order.
 
     Parameters
     ----------
     dtype : numpy.dtype, or a name or type numpy.dtype takes
     """
-    dtype = np.dtype(dtype)
+    dtype = real_dtype(dtype)
     if dtype.kind != 'f':
         return np.dtype(np.float64)  # exact for every sum below 2**53
     return max(dtype, np.dtype(np.float32), key=lambda d: d.itemsize)
@@ -226,7 +255,7 @@ def mean_dtype(dtype):
     Parameters
     ----------
     dtype : numpy.dtype, or a name or type numpy.dtype takes
-        The values' dtype; the result is a numpy.dtype.
+        The values' dtype; the result is a numpy.dtype in native byte order.
     """
-    dtype = np.dtype(dtype)
+    dtype = real_dtype(dtype)
     return dtype if dtype.kind == 'f' else np.dtype(np.float64)

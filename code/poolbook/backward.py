@@ -22,7 +22,7 @@ dY.
 """
 import numpy as np
 
-from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
+from poolbook.arrays import check_kind, like_input, mean_dtype, sum_dtype, to_numpy
 from poolbook.checks import check_input, check_pool_args
 from poolbook.geometry import axis_taps, cell_taps, divisor, output_size
 
@@ -80,6 +80,7 @@ def avg_backward(share, rows, cols, dX):
 
 def check_gradient(dY, expected_shape):
     """Refuse an output gradient dY unless it is real numbers in the output's shape."""
+    check_kind(dY, 'dY')
     if tuple(dY.shape) != tuple(expected_shape):
         raise ValueError(f"dY must have the shape of the pooled output, "
                          f"{tuple(expected_shape)}, got {tuple(dY.shape)}")

@@ -171,6 +171,12 @@ def divisors(hw, pool_size, *, strides, padding, ceil_mode=False, count_include_
         Shape (out_h, out_w), dtype float64 (exact: every count is far below 2**53);
         the product of the two axes' `divisor`.
     """
+    from poolbook.checks import as_pair, check_flag  # checks imports this module
+    hw = as_pair(hw, 'hw', 1)
+    pool_size, strides = as_pair(pool_size, 'pool_size', 1), as_pair(strides, 'strides', 1)
+    padding = as_pair(padding, 'padding', 0)
+    check_flag(ceil_mode, 'ceil_mode')
+    check_flag(count_include_pad, 'count_include_pad')
     out = output_shape(hw, pool_size, strides=strides, padding=padding,
                        ceil_mode=ceil_mode)
     div_h, div_w = (np.broadcast_to(np.asarray(divisor(n, k, s, p, o, count_include_pad),
@@ -187,5 +193,6 @@ def lowest(dtype):
     dtype : numpy.dtype, or a name or type numpy.dtype takes
         A float dtype gives -inf, an integer one its minimum, as a scalar of `dtype`.
     """
-    dtype = np.dtype(dtype)
+    from poolbook.arrays import real_dtype  # refuses bools, complex numbers, objects
+    dtype = real_dtype(dtype)
     return dtype.type(-np.inf if dtype.kind == 'f' else np.iinfo(dtype).min)

@@ -118,6 +118,10 @@ def njit(*args, cache=False, **kwargs):
     -------
     numba dispatcher, or a decorator making one
     """
+    if args and not callable(args[0]):
+        raise TypeError(f"njit takes the function to compile (or options, then the "
+                        f"function), got {type(args[0]).__name__}")
+
     def decorate(fn):
         if numba_njit is None:
             return fn

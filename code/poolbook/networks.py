@@ -24,6 +24,44 @@ Layer.__doc__ = """One convolution, pooling or dense layer of a traced network."
 TRACED_OPS = ('Convolution', 'Pooling', 'FullyConnected')
 
 
+def check_layer(layer):
+    """Refuse anything but a Layer (as `trace` lists them).
+
+    Parameters
+    ----------
+    layer : object
+    """
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layer must be a networks.Layer, as trace lists them, got "
+                        f"{type(layer).__name__}")
+
+
+def check_network(net, input_shape):
+    """Refuse anything but a Gluon HybridBlock and an (N, C, H, W) input shape.
+
+    Parameters
+    ----------
+    net : object
+        A network Gluon can call on a symbol.
+    input_shape : object
+        Four positive ints.
+
+    Returns
+    -------
+    tuple of int
+        The input shape.
+    """
+    if not isinstance(net, nn.HybridBlock):
+        raise TypeError(f"net must be a Gluon HybridBlock (which can be called on a "
+                        f"symbol), got {type(net).__name__}")
+    if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 4
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
+                    for n in input_shape)):
+        raise ValueError(f"input_shape must be (N, C, H, W), four positive ints, got "
+                         f"{input_shape!r}")
+    return tuple(input_shape)
+
+
 def lenet():
     """LeNet-5 as D2L builds it: two sigmoid convolutions, each followed by 2 x 2
     average pooling at stride 2, then three dense layers."""
@@ -136,6 +174,7 @@ def trace(net, input_shape):
     -------
     list of Layer
     """
+    input_shape = check_network(net, input_shape)
     symbol = net(mx.sym.var('data'))
     shapes = graph_shapes(symbol, input_shape)
     nodes = json.loads(symbol.tojson())['nodes']  # each node after its inputs
@@ -156,6 +195,7 @@ def lowers_resolution(layer):
     -------
     bool
     """
+    check_layer(layer)
     return len(layer.shape_out) == 4 and any(
         o < i for o, i in zip(layer.shape_out[2:], layer.shape_in[2:]))
 
@@ -171,6 +211,7 @@ def describe_layer(layer):
     -------
     str
     """
+    check_layer(layer)
     if layer.op == 'FullyConnected':
         return 'dense'
     if layer.global_pool:
@@ -184,6 +225,7 @@ def describe_layer(layer):
 
 def predicted_shape(layer):
     """The output map's (H, W) as MXNet infers it; (1, 1) for a global pool."""
+    check_layer(layer)
     if layer.global_pool:
         return (1, 1)
     # A window dilated by d spans d (k - 1) + 1 cells. MXNet's ceil mode ('full') keeps
@@ -207,6 +249,14 @@ def resolution_profile(layers):
         The head is the last 4-D result the layers produce, one depth after the last
         convolution.
     """
+    if not isinstance(layers, (list, tuple)) or isinstance(layers, Layer):
+        raise TypeError(f"layers must be a list of Layers, as trace returns them, got "
+                        f"{type(layers).__name__}")
+    for layer in layers:
+        check_layer(layer)
+    if not any(x.op == 'Convolution' for x in layers):
+        raise ValueError("layers must hold a convolution: the profile follows the map "
+                         "from one convolution to the next")
     points = sorted({(x.depth, x.shape_in[2]) for x in layers if x.op == 'Convolution'})
     last = [x for x in layers if len(x.shape_out) == 4][-1]
     points.append((max(d for d, _ in points) + 1, last.shape_out[2]))
@@ -243,6 +293,7 @@ def graph(net, input_shape):
         The nodes as MXNet's JSON holds them (inputs and parameters too), and each
         node's output shape (None where MXNet's shape inference gives it none).
     """
+    input_shape = check_network(net, input_shape)
     symbol = net(mx.sym.var('data'))
     shapes = graph_shapes(symbol, input_shape)
     nodes = json.loads(symbol.tojson())['nodes']

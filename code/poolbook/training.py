@@ -12,7 +12,9 @@ from mxnet.gluon import nn
 from sklearn.datasets import load_digits
 
 from poolbook.antialias import binomial_filter
-from poolbook.checks import check_corners, is_int
+from poolbook.arrays import to_numpy
+from poolbook.checks import (check_corners, check_input, check_int, check_number,
+                             check_values, is_int)
 
 CANVAS = 16  # the canvas is 16 x 16 pixels; a digit (8 x 8) fits at 9 x 9 positions
 DOWNSAMPLINGS = ('max', 'avg', 'max-blur', 'strided conv')
@@ -27,7 +29,12 @@ def digits():
 def place(images, rows, cols, canvas=CANVAS):
     """Each 8 x 8 image on an empty canvas, its top-left corner at (rows[n], cols[n]);
     shape (N, 1, canvas, canvas)."""
+    check_input(images, ndims=(3,), name='images')
+    check_int(canvas, 'canvas', minimum=1)
+    images = to_numpy(images, 'images')
     n, h, w = images.shape
+    if h > canvas or w > canvas:
+        raise ValueError(f"images of {h} x {w} do not fit on a {canvas} x {canvas} canvas")
     for corners, name, room in ((rows, 'rows', canvas - h), (cols, 'cols', canvas - w)):
         check_corners(corners, name, n, room)
     out = np.zeros((n, 1, canvas, canvas))
@@ -40,6 +47,8 @@ class BlurPool2D(nn.Block):
     """poolbook.blur_pool2d as a Gluon layer: reflect-pad, grouped fixed-filter conv."""
 
     def __init__(self, channels, strides=2, filter_size=3):
+        check_int(channels, 'channels', minimum=1)
+        check_int(strides, 'strides', minimum=1)
         super().__init__()
         f = binomial_filter(filter_size)
         self.kernel = nd.array(np.tile(np.outer(f, f), (channels, 1, 1, 1)), dtype='float64')
@@ -107,6 +116,17 @@ def train(net, images, labels, *, epochs=10, batch_size=32, learning_rate=0.005,
     """Train net with Adam and the cross-entropy loss on the 8 x 8 `images`, each epoch
     placing every image at a new random position on the canvas (seeded), visiting them in
     a seeded order; return the mean loss of each epoch."""
+    check_net(net)
+    check_input(images, ndims=(3,), name='images')
+    check_values(labels, 'labels')
+    if tuple(labels.shape) != (images.shape[0],):
+        raise ValueError(f"labels must hold one label per image, shape "
+                         f"({images.shape[0]},), got {tuple(labels.shape)}")
+    images, labels = to_numpy(images, 'images'), to_numpy(labels, 'labels')
+    check_int(epochs, 'epochs', minimum=1)
+    check_int(batch_size, 'batch_size', minimum=1)
+    check_number(learning_rate, 'learning_rate', positive=True)
+    check_int(seed, 'seed', minimum=0)
     rng = np.random.RandomState(seed)
     places = rng.randint(0, CANVAS - 7, size=(epochs, len(images), 2))
     initialize(net, place(images[:1], [0], [0]), seed)
@@ -131,6 +151,10 @@ def train(net, images, labels, *, epochs=10, batch_size=32, learning_rate=0.005,
 
 def predict(net, X, batch_size=500):
     """The class net predicts for each image of X (N, 1, H, W), as a numpy array."""
+    check_net(net)
+    check_input(X, ndims=(4,))
+    check_int(batch_size, 'batch_size', minimum=1)
+    X = to_numpy(X)
     labels = []
     for start in range(0, len(X), batch_size):
         scores = net(nd.array(X[start:start + batch_size], dtype='float64'))
@@ -138,9 +162,18 @@ def predict(net, X, batch_size=500):
     return np.concatenate(labels)
 
 
+def check_net(net):
+    """Refuse anything but a Gluon network (a Block)."""
+    if not isinstance(net, nn.Block):
+        raise TypeError(f"net must be a Gluon network (a Block, as make_net builds), got "
+                        f"{type(net).__name__}")
+
+
 def moved_corners(n, d, seed):
     """n random top-left corners (row, col) for a digit on the canvas, and the same
     corners moved d pixels down or right (which, at random per digit); two (n, 2) arrays."""
+    check_int(n, 'n', minimum=0)
+    check_int(seed, 'seed', minimum=0)
     if not is_int(d):
         raise TypeError(f"d must be an integer, got {d!r}")
     if not 0 <= d <= CANVAS - 8:

@@ -32,7 +32,8 @@ import numpy as np
 from mxnet import nd
 
 from poolbook.arrays import as_ndarray, like_input, mean_dtype, sum_dtype, to_numpy
-from poolbook.checks import as_pair, check_padded_size, check_pool_args, is_int
+from poolbook.checks import (as_pair, check_input, check_padded_size, check_pool_args,
+                             is_int)
 from poolbook.geometry import output_shape, output_size
 from poolbook.pooling import pool2d
 
@@ -224,7 +225,7 @@ def count_pool_ops(X, pool_size, mode='max', *, strides=1, padding=0):
                     result = x  # the first cell: nothing to combine
                 elif mode == 'max':
                     ops['comparisons'] += 1
-                    if x > result:
+                    if x > result or x != x:  # a NaN (x != x) wins, as in pool2d
                         result = x
                 else:
                     ops['additions'] += 1
@@ -478,9 +479,8 @@ def beta_sweep(window, betas):
     levels : dict
         'maximum' and 'average' of the window, floats.
     """
+    check_input(window, ndims=(2,), name='window')
     A = to_numpy(window, 'window')
-    if A.ndim != 2:
-        raise ValueError(f"window must be a 2-D array, got shape {A.shape}")
     curves = {name: np.array([pool(A, A.shape, beta).item() for beta in betas])
               for name, pool in (('softmax pooling', softmax_pool),
                                  ('smooth maximum', smooth_max_pool))}
