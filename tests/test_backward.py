@@ -294,7 +294,7 @@ def test_check_gradient_names_the_expected_shape():
 
 
 @pytest.mark.parametrize('mode', ['max', 'avg'])
-def test_a_float16_gradient_adds_up_in_float32_and_comes_back_in_the_wider_dtype(mode):
+def test_a_float16_gradient_adds_up_in_float32_and_comes_back_in_the_promoted_dtype(mode):
     # 3 x 3 windows at stride 1 over 8 x 8: the middle cells are in 9 windows each, so
     # a dY of 30000 everywhere sends them 9 * 30000 / 9 (avg) or up to 9 * 30000 (max,
     # all ties going to each window's first cell): far beyond float16's 65504. MXNet's
@@ -309,9 +309,12 @@ def test_a_float16_gradient_adds_up_in_float32_and_comes_back_in_the_wider_dtype
         got16 = pool2d_backward(X.astype(np.float16), dY, 3, 'avg')
         assert got16.dtype == np.float16
         np.testing.assert_array_equal(got16, want.astype(np.float16))
-    # The wider float of X and dY; float64 for integers.
+    # The float dtype numpy gives X and dY together (corr2d's rule); float64 for two
+    # integer dtypes.
     for x, g, dtype in [(np.float16, np.float32, np.float32), (np.int8, np.float16,
-                                                               np.float64),
+                                                               np.float16),
                         (np.float64, np.float32, np.float64), (np.float32, np.int32,
-                                                               np.float64)]:
+                                                               np.float64),
+                        (np.uint8, np.float32, np.float32), (np.int8, np.int8,
+                                                             np.float64)]:
         assert pool2d_backward(X.astype(x), dY.astype(g), 3, mode).dtype == dtype

@@ -890,3 +890,19 @@ def test_signed_zero_ties_by_hand_and_as_mxnet(window, first, numpy_path):
     assert np.signbit(got[0, 0]) == np.signbit(first)
     theirs = nd.Pooling(nd.array(X[None, None]), kernel=X.shape, pool_type='max')
     assert np.signbit(theirs.asnumpy()[0, 0, 0, 0]) == np.signbit(first)
+
+
+@pytest.mark.parametrize('numpy_path', [False, True])
+def test_a_float32_average_whose_sum_passes_float32s_maximum_is_inf_as_mxnets(numpy_path):
+    # Two cells of 3e38: their sum, 6e38, passes float32's maximum (3.4e38). Sums of
+    # float32 are taken in float32 (MXNet's rule), so the average is inf, as MXNet's
+    # is, on both paths and in global and adaptive pooling; float64 holds it.
+    A = np.full((1, 1, 2, 2), 3e38, np.float32)
+    theirs = nd.Pooling(nd.array(A), kernel=(1, 2), pool_type='avg').asnumpy()
+    assert np.isposinf(theirs).all()
+    with (kernels.numpy_only() if numpy_path else contextlib.nullcontext()):
+        assert np.isposinf(pool2d(A, (1, 2), 'avg')).all()
+    assert np.isposinf(poolbook.global_pool2d(A, 'avg')).all()
+    assert np.isposinf(poolbook.adaptive_pool2d(A, 1, 'avg')).all()
+    np.testing.assert_array_equal(pool2d(A.astype(np.float64), (1, 2), 'avg'),
+                                  np.full((1, 1, 2, 1), np.float64(np.float32(3e38))))

@@ -13,6 +13,7 @@ cases worked out by hand in the comments next to them; never the function's own 
 * bad arguments: the same errors as pool2d, clear messages for beta, input never changed.
 """
 import math
+from fractions import Fraction
 import tracemalloc
 
 import mxnet as mx
@@ -512,6 +513,8 @@ def test_bad_inputs_are_refused(function, bad, error, words):
     (True, TypeError, 'got True of type bool'),
     (1j, TypeError, 'of type complex'),
     (np.array([1.0]), TypeError, 'of type ndarray'),
+    (10**400, ValueError, 'beta must be a finite number'),  # beyond float64
+    (-Fraction(1, 3), ValueError, 'at least 0'),
 ])
 def test_bad_beta_is_refused_and_the_input_unchanged(pool, beta, error, words):
     X = X4.copy()
@@ -521,9 +524,12 @@ def test_bad_beta_is_refused_and_the_input_unchanged(pool, beta, error, words):
     np.testing.assert_array_equal(X, X4)
 
 
-@pytest.mark.parametrize('beta', [0, 2, np.float32(0.5), np.int64(3)])
-def test_numpy_and_int_betas_are_accepted(beta):
-    assert np.all(np.isfinite(softmax_pool(X4, 2, beta)))
+@pytest.mark.parametrize('beta', [0, 2, np.float32(0.5), np.int64(3), Fraction(1, 2)])
+@pytest.mark.parametrize('pool', POOLS)
+def test_numpy_int_and_fraction_betas_are_accepted_as_their_float(pool, beta):
+    # A Fraction passed the check and then failed in np.exp: every real number is
+    # taken as the float numpy computes with.
+    np.testing.assert_array_equal(pool(X4, 2, beta), pool(X4, 2, float(beta)))
 
 
 @pytest.mark.parametrize('pool', POOLS)

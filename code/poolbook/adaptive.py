@@ -21,7 +21,7 @@ from poolbook.checks import as_pair, check_input, check_mode, check_output_cells
 from poolbook.pooling import CHUNK_BYTES, first_zero_signs
 
 
-def chunks(X, out_hw, dtype):
+def chunks(X, out_hw, dtype, out_dtype=None):
     """The maps of X a chunk at a time, in `dtype`, with the output block each fills.
 
     Parameters
@@ -32,15 +32,18 @@ def chunks(X, out_hw, dtype):
         Each map's output size.
     dtype : numpy.dtype
         What the maps are converted to, a chunk at a time.
+    out_dtype : numpy.dtype, optional
+        The output's dtype; default None: `dtype`. A result computed in `dtype` is
+        rounded to it as it is stored.
 
     Returns
     -------
     Y : numpy.ndarray
-        The output, (..., out_h, out_w), of `dtype`, to be filled.
+        The output, (..., out_h, out_w), of `out_dtype`, to be filled.
     blocks : generator
         (M, Z): a chunk of maps (m, H, W) in `dtype` and its block of Y (m, out_h, out_w).
     """
-    Y = np.empty(tuple(X.shape[:-2]) + tuple(out_hw), dtype)
+    Y = np.empty(tuple(X.shape[:-2]) + tuple(out_hw), out_dtype or dtype)
     (count, fetch), Y_maps = map_chunks(X), Y.reshape((-1,) + tuple(out_hw))
     step = max(1, CHUNK_BYTES // (X.shape[-2] * X.shape[-1] * dtype.itemsize))
     blocks = ((fetch(c, c + step).astype(dtype, copy=False), Y_maps[c:c + step])
@@ -53,15 +56,15 @@ def global_pool2d(X, mode='max'):
     check_input(X, ndims=(2, 3, 4))
     check_mode(mode)
     dtype = np.dtype(X.dtype).newbyteorder('=')  # X's, in native byte order
-    Y, blocks = chunks(X, (1, 1), dtype if mode == 'max' else sum_dtype(dtype))
-    for M, Z in blocks:  # a few maps at a time, in the dtype Y is computed in
+    Y, blocks = chunks(X, (1, 1), dtype, dtype if mode == 'max' else mean_dtype(dtype))
+    for M, Z in blocks:  # a few maps at a time
         if mode == 'max':
             np.max(M, axis=(-2, -1), keepdims=True, out=Z)
             first_zero_signs(M, Z, lambda P: P.max(axis=(-2, -1), keepdims=True))
-        else:
-            np.mean(M, axis=(-2, -1), keepdims=True, out=Z)
-    return like_input(Y.astype(mean_dtype(dtype) if mode == 'avg' else dtype,
-                               copy=False), X)
+        else:  # numpy adds in sum_dtype a buffer at a time, without converting M
+            with np.errstate(over='ignore', invalid='ignore'):  # inf, NaN: as pool2d
+                Z[...] = M.mean(axis=(-2, -1), keepdims=True, dtype=sum_dtype(dtype))
+    return like_input(Y, X)
 
 
 def adaptive_bins(n, out):
@@ -108,12 +111,13 @@ def adaptive_pool2d(X, output_size, mode='max'):
                                           adaptive_bins(X.shape[-1], out_w))
     pool = lambda M, mode: pool_bins(pool_bins(M, -2, start_h, end_h, mode),
                                      -1, start_w, end_w, mode)
-    Y, blocks = chunks(X, (out_h, out_w), dtype if mode == 'max' else sum_dtype(dtype))
-    for M, Z in blocks:  # a few maps at a time, in the dtype Y is computed in
-        Z[...] = pool(M, mode)
+    work = dtype if mode == 'max' else sum_dtype(dtype)  # what the bins add up in
+    div = ((end_h - start_h)[:, None] * (end_w - start_w)).astype(work)  # cells per bin
+    Y, blocks = chunks(X, (out_h, out_w), work,
+                       dtype if mode == 'max' else mean_dtype(dtype))
+    for M, Z in blocks:  # a few maps at a time, converted to `work`
+        with np.errstate(over='ignore', invalid='ignore'):  # inf, NaN: as pool2d
+            Z[...] = pool(M, mode) if mode == 'max' else pool(M, mode) / div
         if mode == 'max':  # a zero maximum: the sign of its bin's first zero
             first_zero_signs(M, Z, lambda P: pool(P, 'max'))
-    if mode == 'avg':
-        Y /= ((end_h - start_h)[:, None] * (end_w - start_w)).astype(Y.dtype)
-    return like_input(Y.astype(mean_dtype(dtype) if mode == 'avg' else dtype,
-                               copy=False), X)
+    return like_input(Y, X)

@@ -11,8 +11,8 @@ and where windows overlap the shares add up:
   it); a window whose maximum is NaN gives it to its first NaN, the cell behind the NaN.
 * avg: every input cell of the window gets dY[i, j] / divisor, the divisor pool2d uses.
 
-dL/dX comes back in the wider float dtype of X and dY (float64 for integers), like
-corr2d's result, and is added up in at least float32 (`arrays.sum_dtype`): a float16 dY
+dL/dX comes back in the float dtype numpy gives X and dY together (float64 for two
+integer dtypes), as corr2d's result does, and is added up in at least float32 (`arrays.sum_dtype`): a float16 dY
 whose shares overlap neither overflows nor loses digits on the way.
 
 Padding cells are not input cells, so they receive nothing. The loops run over the
@@ -97,7 +97,7 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
     out_h = output_size(n_h, k_h, s_h, p_h, ceil_mode)
     out_w = output_size(n_w, k_w, s_w, p_w, ceil_mode)
     check_gradient(G, A.shape[:-2] + (out_h, out_w))
-    dtype = np.result_type(mean_dtype(A.dtype), mean_dtype(G.dtype))  # the wider float
+    dtype = mean_dtype(np.result_type(A.dtype, G.dtype))  # corr2d's rule
     maps = A.reshape(-1, n_h, n_w)
     G = G.reshape(-1, out_h, out_w).astype(sum_dtype(dtype), copy=False)  # >= float32
     rows = axis_steps(n_h, k_h, s_h, p_h, out_h)
