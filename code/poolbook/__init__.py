@@ -59,12 +59,13 @@ in MXNet and PyTorch), which shows only in the sign of a zero maximum when a win
 holds both +0.0 and -0.0; a sum adds the cells as they are (-0.0s alone give -0.0).
 Relative changes and norms (`shift.relative_change`) scale their values first, so that
 values near 1e200 or 1e-200 neither overflow nor underflow. The teaching loops of
-`poolbook.loops` take float32 or float64 (in either byte order) only and compute in it (chapter 1's loops also refuse `mx.np` arrays); functions that build
-the padding or a window's weights refuse maps that are mostly padding and above 2**22
-cells, and ReLU networks for windows above 1024 cells, pointing to `pool2d`, which builds
-neither. `variants.max_pool_by_relu` computes in float64 and refuses infinities, NaN,
-magnitudes above 2**1000 and integers above 2**53; its error is at most a few float64
-roundings of the largest magnitude in the window. Memory: `pool2d` holds the output plus
+`poolbook.loops` take float32 or float64 (in either byte order) only and compute in it
+(chapter 1's loops also refuse `mx.np` arrays); functions that build the padding or a
+window's weights refuse maps that are mostly padding and above 2**22 cells, and ReLU
+networks for windows above 1024 cells, pointing to `pool2d`, which builds neither.
+`variants.max_pool_by_relu` computes in float64 and refuses infinities, NaN, magnitudes
+above 2**1000 and integers above 2**53; its error is at most a few float64 roundings of
+the largest magnitude in the window. Memory: `pool2d` holds the output plus
 a few MiB: it reads, converts and copies the input a chunk of maps at a time (NDArrays,
 Fortran order, byte swaps, integers), and lends its numpy result to MXNet without a copy;
 so do `global_pool2d`, `adaptive_pool2d` and the blur functions (`adaptive.chunks`;

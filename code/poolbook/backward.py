@@ -12,8 +12,9 @@ and where windows overlap the shares add up:
 * avg: every input cell of the window gets dY[i, j] / divisor, the divisor pool2d uses.
 
 dL/dX comes back in the float dtype numpy gives X and dY together (float64 for two
-integer dtypes), as corr2d's result does, and is added up in at least float32 (`arrays.sum_dtype`): a float16 dY
-whose shares overlap neither overflows nor loses digits on the way.
+integer dtypes), as corr2d's result does, and is added up in at least float32
+(`arrays.sum_dtype`): a float16 dY whose shares overlap neither overflows nor loses
+digits on the way.
 
 Padding cells are not input cells, so they receive nothing. The loops run over the
 window offsets that read input cells (or, when the window is larger than the input, over
