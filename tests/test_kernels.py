@@ -204,7 +204,7 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter('always', RuntimeWarning)
     import numpy as np
     import poolbook
-    from poolbook import kernels
+    from poolbook import kernels, tinynet  # the engine caches its code too
     assert poolbook.__file__.startswith({str(package)!r}), poolbook.__file__
     X = np.arange(16, dtype=np.float32).reshape(4, 4)
     print(poolbook.pool2d(X, 3).tolist(), poolbook.pool2d(X, 3, 'avg').tolist(),
@@ -270,9 +270,19 @@ with warnings.catch_warnings(record=True) as caught:
 def test_every_cached_function_of_the_package_is_guarded():
     from numba.core.dispatcher import Dispatcher
 
-    from poolbook import loops
-    cached = [f for module in (kernels, loops) for f in vars(module).values()
-              if isinstance(f, Dispatcher) and not isinstance(
-                  f._cache, type(kernels.numba_njit(lambda: 0)._cache))]
-    assert len(cached) >= 10  # every kernel function, and loops' cached copy
-    assert all(isinstance(f._cache, kernels.GuardedCache) for f in cached)
+    import importlib
+    import pkgutil
+
+    import poolbook
+    modules = [importlib.import_module(f'poolbook.{info.name}')
+               for info in pkgutil.iter_modules(poolbook.__path__)]
+    null = type(kernels.numba_njit(lambda: 0)._cache)  # numba's, for cache=False
+    cached = {f'{module.__name__}.{name}': f for module in modules
+              for name, f in vars(module).items()
+              if isinstance(f, Dispatcher) and not isinstance(f._cache, null)}
+    # every kernel function, loops' cached copy of chapter 1's loop, tinynet's engine
+    assert {'poolbook.kernels.pool_maps', 'poolbook.loops._cached_loop',
+            'poolbook.tinynet.exp'} <= set(cached)
+    unguarded = [name for name, f in cached.items()
+                 if not isinstance(f._cache, kernels.GuardedCache)]
+    assert not unguarded, unguarded

@@ -56,6 +56,13 @@ def _series(xs, series, name):
                              f"{len(xs)}, got {len(values)}")
 
 
+def _panels(panels):
+    """Refuse `panels` unless a dict of dicts (title: {name: values})."""
+    check_mapping(panels, 'panels', 'title: {name: values}')
+    for title, curves in panels.items():
+        check_mapping(curves, f'panels[{title!r}]', 'name: values')
+
+
 def _fmt(value):
     """Write a cell's number compactly: 4 for 4.0, 2.5 for 2.5, 1.11 for 1.1111."""
     return f'{float(value):.3g}'
@@ -714,6 +721,30 @@ def draw_roi_sampling(image, box, pooled_size, *, spatial_scale=1.0, sample_rati
     return fig
 
 
+def plot_tracking(xs, truth, curves, xlabel, ylabel):
+    """Plot one line with markers per entry of `curves` (name: values at the points xs)
+    and `truth` (label: values) as a dashed black line on top of them, so that it stays
+    visible where a curve equals it."""
+    _series(xs, curves, 'curves')
+    _series(xs, truth, 'truth')
+    if len(truth) != 1:
+        raise ValueError(f"truth must hold one line (label: values), got {len(truth)}")
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100, facecolor='white')
+    for (name, values), marker in zip(curves.items(), 'osD^v<>'):
+        ax.plot(xs, values, marker=marker, linewidth=2, label=name, gid=f'line {name}')
+    (label, values), = truth.items()
+    ax.plot(xs, values, linestyle='--', color='black', linewidth=1.5, zorder=5,
+            label=label, gid=f'line {label}')
+    ax.set_xticks(list(xs))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.4)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def draw_receptive_fields(image, fields, cell=None):
     """Draw an image with one outlined rectangle per entry of `fields` (label: first
     row, last row, first column, last column, inclusive), and optionally the centre of
@@ -734,6 +765,80 @@ def draw_receptive_fields(image, fields, cell=None):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.legend(loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False, fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+# --- chapter 7: runs over seeds, and the aliasing of the photograph ---------------------
+
+def plot_runs(panels, xlabel, log=()):
+    """One panel per entry of `panels` (title: {name: runs}), each run a row of values
+    at x = 1, 2, ...: per name, a line through the mean of the runs and a band from their
+    smallest to their largest value. Panels whose title is in `log` get a log scale."""
+    _panels(panels)
+    fig, axes = plt.subplots(1, len(panels), squeeze=False, dpi=100, facecolor='white',
+                             figsize=(4.8 * len(panels), 3.6))
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for (name, runs), marker in zip(curves.items(), 'osD^v<>'):
+            runs = np.asarray(runs, dtype=np.float64)
+            xs = np.arange(1, runs.shape[1] + 1)
+            line, = ax.plot(xs, runs.mean(axis=0), marker=marker, markersize=4,
+                            markevery=max(1, len(xs) // 10), linewidth=1.8, label=name,
+                            gid=f'{title} mean {name}')
+            ax.fill_between(xs, runs.min(axis=0), runs.max(axis=0), alpha=0.2,
+                            color=line.get_color(), linewidth=0, gid=f'{title} band {name}')
+        if title in log:
+            ax.set_yscale('log')
+        ax.set_title(title, fontsize=11)
+        ax.set_xlabel(xlabel)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(True, which='both' if title in log else 'major', alpha=0.4)
+    axes[0][0].legend(frameon=False, fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_seeds(panels):
+    """One panel per entry of `panels` (title: {name: values, one per seed}): every
+    value as a dot in its name's column, and the mean as a short bar."""
+    _panels(panels)
+    fig, axes = plt.subplots(1, len(panels), squeeze=False, dpi=100, facecolor='white',
+                             figsize=(4.8 * len(panels), 3.6))
+    for ax, (title, groups) in zip(axes[0], panels.items()):
+        for k, (name, values) in enumerate(groups.items()):
+            values = np.asarray(values, dtype=np.float64)
+            ax.plot(np.full(len(values), k), values, 'o', color=WINDOW_COLORS[k % 10],
+                    alpha=0.75, gid=f'{title} seeds {name}')
+            ax.plot([k - 0.3, k + 0.3], [values.mean()] * 2, color=COLORS['line'],
+                    linewidth=2, gid=f'{title} mean {name}')
+        ax.set_xticks(range(len(groups)), list(groups), rotation=20, fontsize=9)
+        ax.set_xlim(-0.6, len(groups) - 0.4)
+        ax.set_title(title, fontsize=11)
+        ax.grid(True, axis='y', alpha=0.4)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_aliasing(families, xlabel, ylabel):
+    """One line per family (name: {label: (x, y)}), each point marked with its label:
+    here a layer's detail kept (x) against its aliasing (y), one point per filter size."""
+    check_mapping(families, 'families', 'name: {label: (x, y)}')
+    for name, points in families.items():
+        check_mapping(points, f'families[{name!r}]', 'label: (x, y)')
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100, facecolor='white')
+    for (name, points), marker in zip(families.items(), 'osD^v<>'):
+        xs, ys = zip(*points.values())
+        ax.plot(xs, ys, marker=marker, linewidth=1.8, label=name, gid=f'line {name}')
+        for label, (x, y) in points.items():
+            ax.annotate(str(label), (x, y), textcoords='offset points', xytext=(5, 4),
+                        fontsize=9, gid=f'label {name} {label}')
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.4)
+    ax.legend(frameon=False)
     fig.tight_layout()
     plt.close(fig)
     return fig

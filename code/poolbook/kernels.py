@@ -101,7 +101,7 @@ class GuardedCache:
                           f"in memory only")
 
 
-def njit(*args, cache=False, **kwargs):
+def njit(*args, cache=False, always=False, **kwargs):
     """numba.njit, whose disk cache never fails (without numba: the function as it is).
 
     Parameters
@@ -111,6 +111,9 @@ def njit(*args, cache=False, **kwargs):
     cache : bool, default False
         Cache the machine code on disk; where that cannot be done (see the module
         docstring), compile without it and warn once.
+    always : bool, default False
+        Compile even when POOLBOOK_COMPILED=0 switches the kernel off (code that needs
+        numba, such as poolbook.tinynet's engine); numba must import.
     **kwargs
         numba.njit's other options (inline, error_model, ...).
 
@@ -123,9 +126,12 @@ def njit(*args, cache=False, **kwargs):
                         f"function), got {type(args[0]).__name__}")
 
     def decorate(fn):
-        if numba_njit is None:
+        compiler = numba_njit
+        if compiler is None and always:
+            from numba import njit as compiler
+        if compiler is None:
             return fn
-        dispatcher = numba_njit(**kwargs)(fn)
+        dispatcher = compiler(**kwargs)(fn)
         if cache:
             global CACHE_ERROR
             try:
