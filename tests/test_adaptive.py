@@ -1,21 +1,27 @@
 """global_pool2d and adaptive_pool2d (poolbook.adaptive).
 
 Where the expected values come from: MXNet's operators (nd.Pooling with global_pool=True,
-nd.contrib.AdaptiveAvgPooling2D), a plain loop over the bin rule written out below with
-math.floor and math.ceil (MXNet has no adaptive max), pool2d where adaptive pooling is
-ordinary pooling, and small cases worked out by hand; never the code's own output.
+nd.contrib.AdaptiveAvgPooling2D), PyTorch's adaptive pooling, a plain loop over the bin
+rule written out below with math.floor and math.ceil (MXNet has no adaptive max), pool2d
+where adaptive pooling is ordinary pooling, the taught numpy steps for the compiled kernel,
+and small cases worked out by hand; never the code's own output.
 """
 import math
 import tracemalloc
 
 import numpy as np
 import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mxnet import nd
 
 import poolbook
+from poolbook import kernels
 from poolbook.adaptive import (adaptive_bins, adaptive_pool2d, global_pool2d,
                                ordinary_window)
 from poolbook.pooling import output_size, pool2d
+from strategies import values
 
 TOL = dict(rtol=1e-5, atol=1e-6)
 
@@ -335,3 +341,36 @@ def test_memory_stays_within_a_few_chunks_whatever_the_input(function, mode, kin
     assert numpy_of(Y).shape == X.shape[:2] + ((7, 7) if function is adaptive_pool2d
                                                else (1, 1))
     assert peak < 4 * poolbook.CHUNK_BYTES, f'{peak / 2**20:.1f} MiB'
+
+
+# ----------------------------------------------------------------------------------------
+# The compiled kernel (poolbook.kernels.adaptive_maps) adaptive_pool2d runs for float32
+# and float64: the numpy steps' numbers to the bit (it adds the same cells in the same
+# order), and PyTorch's on the benchmark's inputs.
+
+@pytest.mark.skipif(not kernels.enabled(), reason='numba is not available')
+@settings(max_examples=150)
+@given(st.integers(1, 30), st.integers(1, 30), st.integers(1, 34), st.integers(1, 34),
+       st.sampled_from([np.float32, np.float64]), st.sampled_from(['max', 'avg']),
+       st.data())
+def test_the_kernel_equals_the_numpy_steps_to_the_bit(n_h, n_w, out_h, out_w, dtype,
+                                                     mode, data):
+    X = data.draw(values(dtype, (2, n_h, n_w), nan=True))
+    fast = adaptive_pool2d(X, (out_h, out_w), mode)
+    with kernels.numpy_only():
+        steps = adaptive_pool2d(X, (out_h, out_w), mode)
+    np.testing.assert_array_equal(fast, steps)
+    assert fast.dtype == steps.dtype == dtype
+
+
+@pytest.mark.skipif(not kernels.enabled(), reason='numba is not available')
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+@pytest.mark.parametrize('side, out', [(56, 7), (56, 5), (56, 1), (112, 7), (28, 5),
+                                       (28, 3)])
+def test_the_kernel_agrees_with_torch_on_the_benchmark_inputs(side, out, mode):
+    X = np.random.default_rng(side + out).standard_normal((2, 3, side, side))
+    X = X.astype(np.float32)
+    pooling = torch.nn.functional.adaptive_max_pool2d if mode == 'max' else \
+        torch.nn.functional.adaptive_avg_pool2d
+    np.testing.assert_allclose(adaptive_pool2d(X, out, mode),
+                               pooling(torch.from_numpy(X), out).numpy(), **TOL)

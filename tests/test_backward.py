@@ -18,11 +18,13 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from mxnet import nd
 
 import poolbook
+from poolbook import kernels
 from poolbook.backward import check_gradient, pool2d_backward
 from poolbook.pooling import pool2d
 from reference import kept_shape, mxnet_pool2d_backward
@@ -318,3 +320,97 @@ def test_a_float16_gradient_adds_up_in_float32_and_comes_back_in_the_promoted_dt
                         (np.uint8, np.float32, np.float32), (np.int8, np.int8,
                                                              np.float64)]:
         assert pool2d_backward(X.astype(x), dY.astype(g), 3, mode).dtype == dtype
+
+
+# ----------------------------------------------------------------------------------------
+# The compiled kernels (poolbook.kernels) that pool2d_backward runs for float32 and
+# float64: the same numbers as the taught numpy steps above, to the bit, and autograd's.
+
+def both_paths(X, dY, pool_size, mode, **args):
+    """pool2d_backward with its compiled kernel and with the numpy steps alone."""
+    fast = pool2d_backward(X, dY, pool_size, mode, **args)
+    with kernels.numpy_only():
+        taught = pool2d_backward(X, dY, pool_size, mode, **args)
+    return fast, taught
+
+
+@pytest.mark.skipif(not kernels.enabled(), reason='numba is not available')
+@settings(max_examples=200)
+@given(pool_cases(dtypes=(np.float32, np.float64), leads=[(2,), (1, 3)], max_side=24,
+                  nan=True), st.integers(0, 2**32 - 1))
+def test_the_compiled_kernels_equal_the_numpy_steps_to_the_bit(case, seed):
+    # Sides up to 24 reach the kernels' runs over a whole map (phase planes, flat runs
+    # across rows) and their edge windows; small integers make ties, NaN the first-NaN
+    # rule. The average's shares are float64 and each sum rounds in the input's dtype,
+    # as in the numpy steps, so even the average agrees to the bit.
+    X = case['X']
+    args = {key: case[key] for key in ('strides', 'padding', 'ceil_mode',
+                                       'count_include_pad')}
+    shape = pool2d(X, case['pool_size'], case['mode'], **args).shape
+    dY = np.random.default_rng(seed).standard_normal(shape).astype(X.dtype)
+    fast, taught = both_paths(X, dY, case['pool_size'], case['mode'], **args)
+    np.testing.assert_array_equal(fast, taught)
+    assert fast.dtype == taught.dtype == X.dtype
+
+
+LAYERS = [((1, 3, 56, 56), 3, 2, 1), ((1, 2, 112, 112), 2, 2, 0), ((1, 4, 28, 28), 3, 1, 1),
+          ((2, 2, 57, 31), 3, 2, 1), ((1, 2, 30, 29), (5, 4), (3, 2), (2, 1))]
+
+
+@pytest.mark.skipif(not kernels.enabled(), reason='numba is not available')
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+@pytest.mark.parametrize('shape, window, stride, pad', LAYERS)
+def test_the_kernels_on_the_benchmark_layers_equal_torch_and_the_numpy_steps(
+        shape, window, stride, pad, mode):
+    # The benchmark's three layers at a small batch, an odd-sized map, and a window
+    # taller than the kernels' three rows in one run; against PyTorch's autograd too.
+    rng = np.random.default_rng(len(shape) + shape[-1])
+    X = rng.standard_normal(shape).astype(np.float32)
+    dY = rng.standard_normal(pool2d(X, window, mode, strides=stride,
+                                    padding=pad).shape).astype(np.float32)
+    fast, taught = both_paths(X, dY, window, mode, strides=stride, padding=pad)
+    np.testing.assert_array_equal(fast, taught)
+    T = torch.from_numpy(X).requires_grad_()
+    pooling = torch.nn.functional.max_pool2d if mode == 'max' else \
+        torch.nn.functional.avg_pool2d
+    pooling(T, window, stride, pad).backward(torch.from_numpy(dY))
+    np.testing.assert_allclose(fast, T.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not kernels.enabled(), reason='numba is not available')
+def test_pool2d_backward_runs_the_kernel_for_float32_and_float64_only():
+    # The decision is kernels.handles, as for pool2d: C-ordered float32 or float64 maps
+    # and a gradient of the same dtype; anything else takes the numpy steps.
+    X = np.zeros((2, 6, 6), np.float32)
+    assert kernels.handles(X, np.zeros((2, 3, 3), np.float32), (2, 2))
+    assert not kernels.handles(X, np.zeros((2, 3, 3), np.float64), (2, 2))
+    assert not kernels.handles(X.astype(np.float16), np.zeros((2, 3, 3), np.float16), (2, 2))
+    assert not kernels.handles(X, np.zeros((2, 3, 3), np.float32), (7, 2))
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_channels_last_gradients_equal_torch_channels_last(mode):
+    # layout='NHWC': X and dY channels last, as PyTorch's channels_last tensors hold them.
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((2, 13, 12, 5)).astype(np.float32)
+    dY = rng.standard_normal((2, 7, 6, 5)).astype(np.float32)
+    got = pool2d_backward(X, dY, 3, mode, strides=2, padding=1, layout='NHWC')
+    T = torch.from_numpy(X).permute(0, 3, 1, 2).requires_grad_()
+    pooling = torch.nn.functional.max_pool2d if mode == 'max' else \
+        torch.nn.functional.avg_pool2d
+    pooling(T, 3, 2, 1).backward(torch.from_numpy(dY).permute(0, 3, 1, 2))
+    assert got.shape == X.shape and got.flags.c_contiguous
+    np.testing.assert_allclose(got, T.grad.permute(0, 2, 3, 1).numpy(), rtol=1e-6,
+                               atol=1e-6)
+    np.testing.assert_array_equal(got, np.moveaxis(pool2d_backward(
+        np.moveaxis(X, -1, 1), np.moveaxis(dY, -1, 1), 3, mode, strides=2, padding=1),
+        1, -1))
+
+
+def test_channels_last_gradient_shape_and_layout_are_checked():
+    with pytest.raises(ValueError, match=r'dY must have the shape of the pooled output, '
+                       r'\(2, 2, 3\), got \(3, 2, 2\)'):
+        pool2d_backward(np.zeros((4, 4, 3)), np.zeros((3, 2, 2)), 2, strides=2,
+                        layout='NHWC')
+    with pytest.raises(ValueError, match='layout'):
+        pool2d_backward(np.zeros((4, 4)), np.zeros((2, 2)), 2, strides=2, layout='HW')

@@ -117,10 +117,10 @@ ROWS = {}
 
 # ------------------------------------------------------------------ the rows
 # Imported here, not at the top, so that the table reads as one block.
-from poolbook import (adaptive, antialias, arrays, backward, checks, conv,  # noqa: E402
+from poolbook import (adaptive, antialias, arrays, backward, cam, checks, conv,  # noqa: E402
                       explorer, figures, frameworks as fw, geometry, kernels, loops,
                       networks, player, pooling, receptive, regions, shift, speed,
-                      tinynet, training, unpool, variants)
+                      threads, tinynet, training, unpool, variants)
 
 X4, X3, X2 = ints((2, 3, 6, 6)), ints((3, 6, 6)), ints((6, 6))
 SMALL = dict(frameworks=('pytorch', 'poolbook'))  # the frameworks run in this process
@@ -179,6 +179,9 @@ ROWS.update({'backward.steps': Step('backward.max_backward'),
              'backward.add_back': Step('backward.avg_backward'),
              'backward.window_max': Step('backward.max_backward')})
 ROWS.update({
+    'backward.backward_channels_last': Arrays(
+        lambda X, dY: backward.backward_channels_last(X, dY, 2, strides=2),
+        {'X': ints((2, 4, 4, 3)), 'dY': ints((2, 2, 2, 3), seed=1)}),
     'backward.check_gradient': Args(lambda: backward.check_gradient(X2, (6, 6)), [
         (lambda: backward.check_gradient(X2, (3, 3)), ValueError, 'dY'),
         (lambda: backward.check_gradient(X2.tolist(), (6, 6)), TypeError, 'dY')]),
@@ -311,6 +314,12 @@ ROWS.update({
             (lambda: figures.draw_small_multiples([(X2.tolist(), {'pool_size': 2})]),
              TypeError, 'X'),
             (lambda: figures.draw_small_multiples([X2]), TypeError, 'cases')]),
+    'figures.draw_class_activation_maps': Args(
+        lambda: figures.draw_class_activation_maps([ints((8, 8))], [ints((2, 2))], ['a']), [
+            (lambda: figures.draw_class_activation_maps([[[1.0]]], [ints((2, 2))], ['a']),
+             TypeError, 'images'),
+            (lambda: figures.draw_class_activation_maps([ints((8, 8))], [ints((3, 3))],
+                                                        ['a']), ValueError, 'sides')]),
     'figures.plot_tracking': Args(
         lambda: figures.plot_tracking([1, 2], {'truth': [1, 2]}, {'a': [1, 2]}, 'x', 'y'), [
             (lambda: figures.plot_tracking([1, 2], {'t': [1, 2]}, {'a': [1]}, 'x', 'y'),
@@ -457,6 +466,13 @@ ROWS.update({
     'kernels.pool_maps': Step('kernels.pool'),
     'kernels.pool': Step('pooling.pool2d'),
     'kernels.warm': NoArgs(),
+    'kernels.adaptive': Step('adaptive.adaptive_pool2d'),
+    'kernels.adaptive_maps': Step('kernels.adaptive'),
+    'kernels.backward': Step('backward.pool2d_backward'),
+    'kernels.max_backward_maps': Step('kernels.backward'),
+    'kernels.avg_backward_maps': Step('kernels.backward'),
+    'kernels.pool_channels_last': Step('pooling.pool2d_channels_last'),
+    'kernels.pool_nhwc': Step('kernels.pool_channels_last'),
 })
 # loops.py: the teaching loops take float32 and float64 only; chapter 1's also refuse
 # mx.np arrays (their cells cannot be stored into an NDArray).
@@ -541,6 +557,10 @@ ROWS.update({
     'pooling.pool_axis': Step('pooling.pool2d'),
     'pooling.pool_numpy': Step('pooling.pool2d'),
     'pooling.first_zero_signs': Step('pooling.pool2d'),
+    'pooling.check_layout': Args(lambda: pooling.check_layout('NHWC'), [
+        (lambda: pooling.check_layout('NWHC'), ValueError, 'layout')]),
+    'pooling.pool2d_channels_last': Arrays(
+        lambda X: pooling.pool2d_channels_last(X, 2, strides=2), {'X': ints((2, 4, 4, 3))}),
     'pooling.pool2d': Arrays(lambda X: pooling.pool2d(X, 3, 'avg', strides=2, padding=1),
                              {'X': X4}),
 })
@@ -600,6 +620,27 @@ ROWS.update({name: Step(of) for name, of in (
     ('regions.bilinear_taps', 'regions.align_weights'),
     ('regions.align_weights', 'regions.roi_align'),
     ('regions.weighted_sum', 'regions.roi_align'))})
+# threads.py: the compiled kernels' threads.
+ROWS.update({
+    'threads.available_cores': NoArgs(),
+    'threads.get_num_threads': NoArgs(),
+    'threads.check_num_threads': Args(lambda: threads.check_num_threads(2), [
+        (lambda: threads.check_num_threads(0), ValueError, 'n'),
+        (lambda: threads.check_num_threads(1.5), TypeError, 'n')]),
+    'threads.set_num_threads': Args(
+        lambda: threads.set_num_threads(threads.get_num_threads()), [
+            (lambda: threads.set_num_threads(0), ValueError, 'n'),
+            (lambda: threads.set_num_threads(True), TypeError, 'n')]),
+    'threads.parts': Step('threads.run_parts'),
+    'threads.run_parts': Step('kernels.adaptive'),
+})
+# cam.py (chapter 10): class activation maps.
+ROWS.update({
+    'cam.check_cam_args': Step('cam.class_activation_map'),
+    'cam.class_activation_map': Arrays(
+        lambda maps, weights: cam.class_activation_map(maps, weights, 1),
+        {'maps': ints((2, 3, 4, 4)), 'weights': ints((5, 3), seed=1)}),
+})
 # shift.py (chapter 7)
 POOL = lambda A: pooling.pool2d(A, 2, strides=2)  # noqa: E731
 ROWS.update({
@@ -737,6 +778,12 @@ ROWS.update({
         lambda X, labels: training.torch_loss_and_gradient(TORCH_NET, X, labels),
         {'X': CANVASES, 'labels': LABELS}, dtypes={'labels': INTS}, returns='value',
         fast=True),
+    'training.standard_errors': Arrays(lambda a, b: training.standard_errors(a, b),
+                                       {'a': ints((5,)), 'b': ints((4,), seed=1)},
+                                       returns='value', rank=False),
+    'training.clear_compare': Arrays(lambda a, b: training.clear_compare(a, b),
+                                     {'a': ints((5,)), 'b': ints((4,), seed=1) + 20},
+                                     returns='value', rank=False),
     'training.agrees': Arrays(lambda ours, reference: training.agrees(ours, reference),
                               {'ours': ints((2, 3)), 'reference': ints((2, 3), seed=1)},
                               returns='value', rank=False, takes=('scalar',)),

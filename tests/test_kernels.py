@@ -1,6 +1,7 @@
 """The compiled kernel behind pool2d (poolbook.kernels): against the plain computation of
 tests/reference.py, its own window ranges against poolbook.geometry, the one decision
-`handles`, and the switches that turn it off.
+`handles`, and the switches that turn it off; the channels-last kernel (layout='NHWC')
+against PyTorch's channels-last pooling, MXNet's NHWC pooling and pool2d channels first.
 
 pool2d's own tests (tests/test_pooling.py) run it too, against MXNet and PyTorch: every
 float32 and float64 case there goes through it unless a test asks for numpy's path.
@@ -9,15 +10,18 @@ import os
 import subprocess
 import sys
 
+import mxnet as mx
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from poolbook import kernels
 from poolbook.geometry import axis_taps, output_size, window_offsets
-from reference import mxnet_pool2d, plain_divisors, plain_pool2d
-from strategies import geometries, values
+from poolbook.pooling import pool2d
+from reference import mxnet_pool2d, pair, plain_divisors, plain_pool2d
+from strategies import geometries, pool_cases, values
 
 needs_numba = pytest.mark.skipif(not kernels.enabled(), reason='numba is not available')
 
@@ -286,3 +290,80 @@ def test_every_cached_function_of_the_package_is_guarded():
     unguarded = [name for name, f in cached.items()
                  if not isinstance(f._cache, kernels.GuardedCache)]
     assert not unguarded, unguarded
+
+
+# ----------------------------------------------------------------------------------------
+# Channels last: pool2d(..., layout='NHWC') and its kernel, kernels.pool_nhwc.
+
+def channels_last(X):
+    """X (..., C, H, W) as a C-ordered channels-last array (..., H, W, C)."""
+    return np.ascontiguousarray(np.moveaxis(X, -3, -1))
+
+
+@settings(max_examples=120)
+@given(pool_cases(dtypes=(np.float32, np.float64), modes=('max', 'avg', 'sum'),
+                  leads=[(1,), (3,), (2, 5)], nan=True, max_side=20))
+def test_channels_last_is_channels_first_moved(case):
+    # Against pool2d on the channels-first array: the maximum to the bit (NaN included),
+    # sums within float rounding (the kernel adds the same offsets in the same order).
+    X = case.pop('X')
+    Y = pool2d(channels_last(X), layout='NHWC', **case)
+    want = channels_last(pool2d(X, **case))
+    assert Y.shape == want.shape and Y.dtype == want.dtype and Y.flags.c_contiguous
+    if case['mode'] == 'max':
+        np.testing.assert_array_equal(Y, want)
+    else:
+        np.testing.assert_allclose(Y, want, rtol=1e-6, atol=1e-5 * (1 + np.nanmax(
+            np.abs(X), initial=0)))
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+@pytest.mark.parametrize('shape, window, stride, pad', [
+    ((2, 56, 56, 16), 3, 2, 1), ((1, 112, 112, 16), 2, 2, 0), ((2, 28, 28, 32), 3, 1, 1),
+    ((3, 9, 11, 5), (3, 2), (2, 1), (1, 0))])
+def test_channels_last_equals_torch_channels_last_and_mxnet_nhwc(shape, window, stride,
+                                                                pad, mode):
+    X = np.random.default_rng(shape[-1]).standard_normal(shape).astype(np.float32)
+    Y = pool2d(X, window, mode, strides=stride, padding=pad, layout='NHWC')
+    pooling = torch.nn.functional.max_pool2d if mode == 'max' else \
+        torch.nn.functional.avg_pool2d
+    T = torch.from_numpy(X).permute(0, 3, 1, 2)  # a channels-last tensor, NCHW shape
+    assert T.is_contiguous(memory_format=torch.channels_last)
+    np.testing.assert_allclose(Y, pooling(T, window, stride, pad).permute(0, 2, 3, 1),
+                               rtol=1e-6, atol=1e-6)
+    M = mx.nd.Pooling(mx.nd.array(X), kernel=pair(window), stride=pair(stride),
+                      pad=pair(pad), pool_type=mode, layout='NHWC')
+    np.testing.assert_allclose(Y, M.asnumpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_channels_last_kinds_ranks_and_other_dtypes():
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((7, 6, 3)).astype(np.float32)  # (H, W, C)
+    want = channels_last(pool2d(np.moveaxis(X, -1, 0), 2, strides=2))
+    np.testing.assert_array_equal(pool2d(X, 2, strides=2, layout='NHWC'), want)
+    got = pool2d(mx.nd.array(X), 2, strides=2, layout='NHWC')
+    assert isinstance(got, mx.nd.NDArray)
+    np.testing.assert_array_equal(got.asnumpy(), want)
+    # float16, integers, Fortran order and 'lp' take pool2d's own path, channels first
+    for A in (X.astype(np.float16), (X * 10).astype(np.int32), np.asfortranarray(X)):
+        np.testing.assert_array_equal(
+            pool2d(A, 2, 'avg', strides=2, layout='NHWC'),
+            channels_last(pool2d(np.moveaxis(A, -1, 0), 2, 'avg', strides=2)))
+    np.testing.assert_allclose(
+        pool2d(X, 2, 'lp', p_value=2, layout='NHWC'),
+        channels_last(pool2d(np.moveaxis(X, -1, 0), 2, 'lp', p_value=2)), rtol=1e-6)
+
+
+@pytest.mark.parametrize('kwargs, error, words', [
+    (dict(layout='NWHC'), ValueError, ['layout', "'NWHC'", 'NHWC']),
+    (dict(layout=0), TypeError, ['layout', 'str']),
+    (dict(layout='NHWC', X=np.zeros((4, 4))), ValueError, ['X']),
+    (dict(layout='NHWC', pool_size=5), ValueError, ['pool_size']),
+])
+def test_bad_layouts_are_refused_with_a_clear_message(kwargs, error, words):
+    args = dict(X=np.zeros((4, 4, 3)), pool_size=2)
+    args.update(kwargs)
+    with pytest.raises(error) as info:
+        pool2d(args.pop('X'), args.pop('pool_size'), **args)
+    for word in words:
+        assert word in str(info.value), str(info.value)

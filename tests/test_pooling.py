@@ -906,3 +906,16 @@ def test_a_float32_average_whose_sum_passes_float32s_maximum_is_inf_as_mxnets(nu
     assert np.isposinf(poolbook.adaptive_pool2d(A, 1, 'avg')).all()
     np.testing.assert_array_equal(pool2d(A.astype(np.float64), (1, 2), 'avg'),
                                   np.full((1, 1, 2, 1), np.float64(np.float32(3e38))))
+
+
+def test_a_zero_maximum_takes_the_first_zeros_sign_channels_last_too(rng):
+    # layout='NHWC' runs its own kernel (rows, then columns, as pool_maps): the sign of
+    # a zero maximum is still the first zero's in row-major order, as PyTorch gives it.
+    for _ in range(40):
+        H, W = (int(n) for n in rng.integers(1, 7, size=2))
+        k_h, k_w = int(rng.integers(1, H + 1)), int(rng.integers(1, W + 1))
+        X = rng.choice(SIGNED, size=(2, H, W, 3)).astype(np.float32)
+        first = np.ascontiguousarray(np.moveaxis(X, -1, -3))
+        want = F.max_pool2d(torch.from_numpy(first), (k_h, k_w), stride=1).numpy()
+        got = np.moveaxis(pool2d(X, (k_h, k_w), layout='NHWC'), -1, -3)
+        assert np.array_equal(np.signbit(got), np.signbit(want)), (X, k_h, k_w)

@@ -176,6 +176,19 @@ def test_ideal_downsample_keeps_only_the_low_half_band():
     # second column of cos(2 pi 3 j / 32) is cos(2 pi 3 j / 16).
     X = cosine_rows(32, 3, rows=8) + cosine_rows(32, 12, 0.3, rows=8)
     assert np.allclose(ideal_downsample(X), cosine_rows(16, 3, rows=4), atol=1e-12)
+    # Down the columns nothing is filtered (the move is along the rows): a map whose
+    # rows alternate 1, -1 is only subsampled, every second row is a row of ones.
+    alternating = np.tile(((-1.0) ** np.arange(8))[:, None], (1, 32))
+    assert np.allclose(ideal_downsample(alternating), 1.0, atol=1e-12)
+
+
+def test_plain_subsampling_keeps_exactly_the_ideal_detail():
+    # Every second column of x is the low half band L plus the high half band H at even
+    # pixels; moved one pixel, L at odd pixels is L at even ones moved half a cell, while
+    # H's alias flips sign. So S is the low half band at odd pixels: the ideal output,
+    # moved, with exactly its detail.
+    X = np.random.RandomState(2).rand(24, 32)
+    assert abs(shift_aliasing(lambda A: A[::2, ::2], X)[1] - 1) < 1e-9
 
 
 def test_split_shift_of_an_ideal_move_is_all_detail_no_aliasing():

@@ -13,7 +13,7 @@ from mxnet import nd
 from poolbook.antialias import blur_pool2d
 from poolbook.tinynet import init_params
 from poolbook.training import (CANVAS, CHANNELS, DOWNSAMPLINGS, BlurPool2D, TorchBlurPool2d,
-                               agrees,
+                               agrees, clear_compare, standard_errors,
                                compare, digits, downsampling, gluon_loss_and_gradient,
                                gluon_net, make_net, moved_corners, place, torch_downsampling,
                                torch_loss_and_gradient, torch_net)
@@ -133,6 +133,26 @@ def test_compare_by_hand():
     assert compare(A([1, 1]), A([1, 1])) == 'level'
     with pytest.raises(ValueError, match='at least two'):
         compare(A([1]), A([1, 2]))
+
+
+def test_standard_errors_and_clear_compare_by_hand():
+    # As above: difference 2, standard error sqrt(2/3) = 0.8165, so 2.449 errors: 'above'
+    # by compare, but within 0.5 of its threshold 2, so clear_compare refuses it.
+    A = np.array  # arrays (lists refused, as everywhere in the package)
+    assert abs(standard_errors(A([2, 3, 4]), A([0, 1, 2])) - 2 / np.sqrt(2 / 3)) < 1e-12
+    with pytest.raises(ValueError, match='too near the threshold'):
+        clear_compare(A([2, 3, 4]), A([0, 1, 2]))
+    # Difference 3: 3.674 errors, clearly above; difference 1: 1.225 errors, level.
+    assert clear_compare(A([3, 4, 5]), A([0, 1, 2])) == 'above'
+    assert clear_compare(A([0, 1, 2]), A([3, 4, 5])) == 'below'
+    assert clear_compare(A([1, 2, 3]), A([0, 1, 2])) == 'level'
+    # Difference 1.5: 1.837 errors, level by compare but too near the threshold.
+    with pytest.raises(ValueError, match='too near the threshold'):
+        clear_compare(A([1.5, 2.5, 3.5]), A([0, 1, 2]))
+    assert standard_errors(A([1, 1]), A([0.5, 0.5])) == np.inf
+    assert standard_errors(A([1, 1]), A([1, 1])) == 0.0
+    with pytest.raises(ValueError, match='at least two'):
+        standard_errors(A([1]), A([1, 2]))
 
 
 # --- the same network in PyTorch ----------------------------------------------------------

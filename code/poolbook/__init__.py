@@ -104,6 +104,11 @@ from poolbook.antialias import blur_pool2d, max_blur_pool2d  # noqa: E402
 
 __all__ += ['blur_pool2d', 'max_blur_pool2d']
 
+# How many threads the compiled kernels use (chapter 5), as torch.set_num_threads.
+from poolbook.threads import get_num_threads, set_num_threads  # noqa: E402
+
+__all__ += ['get_num_threads', 'set_num_threads']
+
 # The compiled loop and kernel, and what chapter 5's shown pool2d calls (chapter 5).
 from poolbook import compiled  # noqa: E402
 from poolbook.checks import check_output_cells  # noqa: E402

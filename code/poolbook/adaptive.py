@@ -8,6 +8,10 @@
   when out divides n, n - 1 or n + 1 (for out <= n; chapter 6 proves it and checks it
   against every window, stride and padding for n up to 40).
 
+For float32 and float64, `adaptive_pool2d` hands the maps to a compiled kernel
+(poolbook.kernels.adaptive_maps, chapter 5), which adds the same cells in the same order
+as `pool_bins`: the same numbers to the bit.
+
 Like `pool2d`, both take numpy arrays or NDArrays shaped (H, W), (C, H, W) or
 (N, C, H, W), return the input's kind, keep the dtype for max, add in at least float32
 and give float64 for the average of integers, propagate NaN, give a zero maximum the
@@ -16,6 +20,7 @@ and convert it a chunk of maps at a time (`pooling.CHUNK_BYTES`), as pool2d does
 """
 import numpy as np
 
+from poolbook import kernels as compiled  # chapter 5's name for the compiled kernels
 from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype
 from poolbook.checks import as_pair, check_input, check_mode, check_output_cells
 from poolbook.pooling import CHUNK_BYTES, first_zero_signs
@@ -107,17 +112,20 @@ def adaptive_pool2d(X, output_size, mode='max'):
     check_mode(mode)
     check_output_cells(tuple(X.shape[:-2]) + (out_h, out_w), 'output_size')
     dtype = np.dtype(X.dtype).newbyteorder('=')  # X's, in native byte order
-    (start_h, end_h), (start_w, end_w) = (adaptive_bins(X.shape[-2], out_h),
-                                          adaptive_bins(X.shape[-1], out_w))
-    pool = lambda M, mode: pool_bins(pool_bins(M, -2, start_h, end_h, mode),
-                                     -1, start_w, end_w, mode)
+    rows, cols = adaptive_bins(X.shape[-2], out_h), adaptive_bins(X.shape[-1], out_w)
+    pool = lambda M, mode: pool_bins(pool_bins(M, -2, *rows, mode), -1, *cols, mode)
     work = dtype if mode == 'max' else sum_dtype(dtype)  # what the bins add up in
-    div = ((end_h - start_h)[:, None] * (end_w - start_w)).astype(work)  # cells per bin
+    div = ((rows[1] - rows[0])[:, None] * (cols[1] - cols[0])).astype(work)  # bin sizes
     Y, blocks = chunks(X, (out_h, out_w), work,
                        dtype if mode == 'max' else mean_dtype(dtype))
+    whole = compiled.handles(X, Y)  # float32, float64 in C order: nothing to convert
+    if whole:  # compiled (chapter 5), the same sums, every map in one call (threads)
+        compiled.adaptive(X.reshape((-1,) + X.shape[-2:]), rows, cols, mode,
+                          Y.reshape(-1, out_h, out_w))
     for M, Z in blocks:  # a few maps at a time, converted to `work`
-        with np.errstate(over='ignore', invalid='ignore'):  # inf, NaN: as pool2d
-            Z[...] = pool(M, mode) if mode == 'max' else pool(M, mode) / div
+        if not whole:
+            with np.errstate(over='ignore', invalid='ignore'):  # inf, NaN: as pool2d
+                Z[...] = pool(M, mode) if mode == 'max' else pool(M, mode) / div
         if mode == 'max':  # a zero maximum: the sign of its bin's first zero
             first_zero_signs(M, Z, lambda P: pool(P, 'max'))
     return like_input(Y, X)

@@ -19,13 +19,18 @@ digits on the way.
 Padding cells are not input cells, so they receive nothing. The loops run over the
 window offsets that read input cells (or, when the window is larger than the input, over
 the input cells), each step a whole block of outputs at once: memory stays that of X and
-dY.
+dY. For float32 and float64 maps in C order, `pool2d_backward` hands the work to the
+compiled kernels of poolbook.kernels (chapter 5), which give the same numbers to the bit:
+the same first maximum, the same shares added in the same order.
 """
 import numpy as np
 
+# pool2d_backward calls the compiled kernel by the name chapter 5 gives it.
+from poolbook import kernels as compiled
 from poolbook.arrays import check_kind, like_input, mean_dtype, sum_dtype, to_numpy
 from poolbook.checks import check_input, check_pool_args
 from poolbook.geometry import axis_taps, cell_taps, divisor, output_size
+from poolbook.pooling import check_layout
 
 
 def axis_steps(n, k, s, p, out):
@@ -89,8 +94,12 @@ def check_gradient(dY, expected_shape):
 
 
 def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
-                    ceil_mode=False, count_include_pad=True):
+                    ceil_mode=False, count_include_pad=True, layout='NCHW'):
     """dL/dX for Y = pool2d(X, pool_size, mode, ...), given dY = dL/dY."""
+    if check_layout(layout) == 'NHWC':  # channels last: through a channels-first copy
+        return backward_channels_last(X, dY, pool_size, mode, strides=strides,
+                                      padding=padding, ceil_mode=ceil_mode,
+                                      count_include_pad=count_include_pad)
     (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(
         X, pool_size, mode, strides, padding, ceil_mode, count_include_pad)
     A, G = to_numpy(X), to_numpy(dY, name='dY')
@@ -104,11 +113,56 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
     rows = axis_steps(n_h, k_h, s_h, p_h, out_h)
     cols = axis_steps(n_w, k_w, s_w, p_w, out_w)
     dX = np.zeros(maps.shape, G.dtype)
-    if mode == 'max':
-        max_backward(maps, G, rows, cols, dX)
-    else:
+    if mode != 'max':
         div_h = divisor(n_h, k_h, s_h, p_h, out_h, count_include_pad)
         div_w = divisor(n_w, k_w, s_w, p_w, out_w, count_include_pad)
         div = np.reshape(div_h, (-1, 1)) * np.reshape(div_w, (1, -1))
+    if compiled.handles(maps, G, (k_h, k_w)):  # float32, float64: compiled (chapter 5)
+        compiled.backward(maps, G, (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
+                          None if mode == 'max' else div, dX)
+    elif mode == 'max':
+        max_backward(maps, G, rows, cols, dX)
+    else:
         avg_backward(G / div, rows, cols, dX)
     return like_input(dX.reshape(A.shape).astype(dtype, copy=False), X)
+
+
+def backward_channels_last(X, dY, pool_size, mode='max', *, strides=1, padding=0,
+                           ceil_mode=False, count_include_pad=True):
+    """pool2d_backward of channels-last X and dY: pool2d_backward(..., layout='NHWC').
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        (H, W, C) or (N, H, W, C).
+    dY : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        dL/dY, (out_h, out_w, C) or (N, out_h, out_w, C).
+    pool_size : int or pair of int
+        As for `pool2d_backward`.
+    mode, strides, padding, ceil_mode, count_include_pad : optional
+        As for `pool2d_backward`, with its defaults ('max', 1, 0, False, True).
+
+    Returns
+    -------
+    numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        dL/dX, X's shape, channels last, in C order.
+
+    Notes
+    -----
+    The gradient is computed channels first, on copies of X and dY with the channels
+    moved before the rows (the compiled kernel for float32 and float64), and copied back:
+    the same numbers as pool2d_backward of the channels-first arrays.
+    """
+    check_input(X, ndims=(3, 4))
+    A, G = to_numpy(X), to_numpy(dY, name='dY')
+    first = np.moveaxis(A, -1, -3)  # a view: (..., C, H, W)
+    (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(
+        first, pool_size, mode, strides, padding, ceil_mode, count_include_pad)
+    out_h = output_size(A.shape[-3], k_h, s_h, p_h, ceil_mode)
+    out_w = output_size(A.shape[-2], k_w, s_w, p_w, ceil_mode)
+    check_gradient(G, A.shape[:-3] + (out_h, out_w, A.shape[-1]))
+    dX = pool2d_backward(np.ascontiguousarray(first),
+                         np.ascontiguousarray(np.moveaxis(G, -1, -3)), pool_size, mode,
+                         strides=strides, padding=padding, ceil_mode=ceil_mode,
+                         count_include_pad=count_include_pad)
+    return like_input(np.ascontiguousarray(np.moveaxis(dX, -3, -1)), X)

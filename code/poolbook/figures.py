@@ -842,3 +842,36 @@ def plot_aliasing(families, xlabel, ylabel):
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+# --- chapter 10: class activation maps --------------------------------------------------
+
+def draw_class_activation_maps(images, cams, titles):
+    """Each image (H, W) in grey, above the same image with its class activation map
+    drawn over it. The map (h, w) is upsampled to the image by repeating each cell over
+    the (H / h) x (W / w) block of pixels it lies over (nearest neighbour); its colours run
+    from blue (negative) through white (0) to red (positive), symmetric about 0 for each
+    map."""
+    images = [to_numpy(image, 'images') for image in images]
+    cams = [to_numpy(cam, 'cams') for cam in cams]
+    fig, axes = plt.subplots(2, len(images), squeeze=False, dpi=100, facecolor='white',
+                             figsize=(1.7 * len(images), 3.8))
+    for k, (image, cam, title) in enumerate(zip(images, cams, titles)):
+        (n_h, n_w), (h, w) = image.shape, cam.shape
+        if n_h % h or n_w % w:
+            raise ValueError(f"each image's sides must be multiples of its map's, got "
+                             f"{image.shape} and {cam.shape}")
+        big = np.repeat(np.repeat(cam, n_h // h, axis=0), n_w // w, axis=1)
+        top = float(np.abs(cam).max()) or 1.0
+        for ax in axes[:, k]:
+            ax.imshow(image, cmap='gray_r', interpolation='nearest', gid=f'image {k}')
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[1, k].imshow(big, cmap='RdBu_r', vmin=-top, vmax=top, alpha=0.6,
+                          interpolation='nearest', gid=f'map {k}')
+        axes[0, k].set_title(title, fontsize=10)
+    axes[0, 0].set_ylabel('input', fontsize=10)
+    axes[1, 0].set_ylabel('CAM over it', fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

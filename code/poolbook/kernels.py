@@ -16,6 +16,12 @@ that turns compiling off.
   which offsets of an edge window read the input in compiled code of its own: numba's
   on-disk cache would not notice a change to poolbook.geometry, so the kernel does not
   call it. tests/test_kernels.py checks that both give the same ranges.
+* `backward` (max_backward_maps, avg_backward_maps) is pool2d_backward's kernel and
+  `adaptive` (adaptive_maps) adaptive_pool2d's; both give the numpy steps' numbers to
+  the bit (tests/test_backward.py, tests/test_adaptive.py).
+* `pool`, `backward` and `adaptive` split the maps among threads (poolbook.threads); the
+  compiled functions release Python's lock (nogil), and every map is computed by the same
+  code on any thread, so the results do not depend on the number of threads.
 
 Every function is cached on disk (`cache=True`): a fresh process loads the machine code
 instead of compiling it again (`python3 dev.py test` loads or compiles it once, before
@@ -38,6 +44,8 @@ import os
 import warnings
 
 import numpy as np
+
+from poolbook.threads import run_parts
 
 try:
     if os.environ.get('POOLBOOK_COMPILED', '1') == '0':
@@ -152,6 +160,25 @@ def njit(*args, cache=False, always=False, **kwargs):
 
 
 _switched_off = []  # non-empty inside `numpy_only()`
+
+
+def _raise_overlap_check_limit():
+    """Let the compiler vectorize loops that read and write many arrays.
+
+    Before it vectorizes a loop over arrays numba cannot prove distinct, LLVM checks at
+    run time that they do not overlap, and gives up past 8 such checks: a loop reading
+    four arrays and writing two runs one cell at a time. This raises the limit for
+    every compilation in the process (it is an LLVM option), once per process: LLVM
+    complains if an option is set twice. Code loaded from numba's cache is unaffected.
+    """
+    import llvmlite.binding as llvm
+    if not getattr(llvm, '_poolbook_check_limit', False):
+        llvm.set_option('poolbook', '-runtime-memory-check-threshold=64')
+        llvm._poolbook_check_limit = True
+
+
+if NUMBA_ERROR is None:
+    _raise_overlap_check_limit()
 
 
 def enabled():
@@ -372,7 +399,7 @@ def _redo_columns(R, k_w, s_w, p_w, is_max, Y, j0, j1):
             Y[i, j] = v
 
 
-@njit(cache=True, error_model='numpy')  # numpy's rules: no check per division
+@njit(cache=True, nogil=True, error_model='numpy')  # numpy's rules: no zero check
 def pool_maps(A, k_h, k_w, s_h, s_w, p_h, p_w, is_max, D, Y):
     """Max (or sum divided by D) of every map A[m] over its windows, into Y[m]."""
     R = np.empty((Y.shape[1], A.shape[2]), A.dtype)
@@ -390,7 +417,9 @@ def pool_maps(A, k_h, k_w, s_h, s_w, p_h, p_w, is_max, D, Y):
 
 
 def pool(M, pool_size, strides, padding, mode, div, Z):
-    """Pool the maps M (m, H, W) into Z (m, out_h, out_w) with pool_maps.
+    """Pool the maps M (m, H, W) into Z (m, out_h, out_w) with pool_maps, on the threads.
+
+    The maps are split among the threads poolbook.threads allows.
 
     Parameters
     ----------
@@ -410,15 +439,45 @@ def pool(M, pool_size, strides, padding, mode, div, Z):
         D = div
     else:
         D = np.ascontiguousarray(np.broadcast_to(div, Z.shape[1:]), Z.dtype)
-    pool_maps(M, *pool_size, *strides, *padding, mode == 'max', D, Z)
+    args = (*pool_size, *strides, *padding, mode == 'max', D)
+    run_parts(lambda start, stop: pool_maps(M[start:stop], *args, Z[start:stop]),
+              len(M), M.shape[1] * M.shape[2])
+
+
+def backward(A, G, pool_size, strides, padding, mode, div, dX):
+    """dL/dA of pooling the maps A into dX, given G = dL/dY, with the compiled kernels.
+
+    max_backward_maps or avg_backward_maps, the maps split among the threads.
+
+    Parameters
+    ----------
+    A, G, dX : numpy.ndarray
+        A and G arrays `handles` accepts (as its A and Y), dX like G.
+    pool_size, strides, padding : tuple of int
+        (k_h, k_w), (s_h, s_w), (p_h, p_w).
+    mode : str
+        'max' or 'avg'.
+    div : numpy.ndarray or int or None
+        For 'avg', what each window's sum is divided by, broadcast to (out_h, out_w);
+        it is used in float64, as pool2d_backward does.
+    """
+    geometry = (*pool_size, *strides, *padding)
+    if mode == 'max':
+        work = lambda start, stop: max_backward_maps(A[start:stop], G[start:stop],
+                                                     *geometry, dX[start:stop])
+    else:
+        D = np.ascontiguousarray(np.broadcast_to(div, G.shape[1:]), np.float64)
+        work = lambda start, stop: avg_backward_maps(G[start:stop], D, *geometry,
+                                                     dX[start:stop])
+    run_parts(work, len(A), A.shape[1] * A.shape[2])
 
 
 def warm():
-    """Compile the kernel for the arrays pool2d hands it, or load it from the disk cache.
+    """Compile the kernels pool2d and pool2d_backward run, or load them from the cache.
 
-    float32 and float64, max and average: what a test run or a chapter needs, so that
-    processes started afterwards load the machine code instead of compiling it again.
-    Nothing to do when compiling is off.
+    float32 and float64, max and average, forward and backward: what a test run or a
+    chapter needs, so that processes started afterwards load the machine code instead of
+    compiling it again. Nothing to do when compiling is off.
     """
     if not enabled():
         return
@@ -427,3 +486,439 @@ def warm():
         Y = np.empty((1, 2, 2), dtype)
         pool(A, (3, 3), (1, 1), (0, 0), 'max', None, Y)
         pool(A, (3, 3), (1, 1), (0, 0), 'avg', np.ones((2, 2), dtype), Y)
+        for mode in ('max', 'avg'):
+            backward(A, Y, (3, 3), (1, 1), (0, 0), mode, 1, np.empty_like(A))
+            bins = (np.array([0, 2]), np.array([3, 4]))
+            adaptive(A, bins, bins, mode, Y)
+
+# ----------------------------------------------------------------------------------------
+# The backward pass (poolbook.backward.pool2d_backward runs these for float32 and float64).
+#
+# A stride-2 axis read as one run would read every other cell: a strided read, which the
+# compiler turns into slow gather instructions. So the maps are first split into *phase
+# planes*: plane rho of a row holds its cells rho, rho + s, rho + 2 s, ... side by side,
+# and offset b of window j reads plane (b - p) mod s at position j + floor((b - p) / s),
+# a contiguous run. Splitting (and merging back) is a loop the compiler vectorizes with
+# shuffles. Every hot loop indexes its arrays by the loop variable alone (shifts are
+# views made before the loop), so that numba's check for negative indices drops out.
+
+@njit(cache=True, inline='always')
+def _better(v, best):
+    """True when v replaces best as the first maximum: larger, or the first NaN."""
+    return (v > best) | ((v != v) & (best == best))
+
+
+@njit(cache=True)
+def _split_planes(A, s, P):
+    """P[rho, r, q] = A[r, q * s + rho] for every cell of the maps' rows A (n_h, n_w)."""
+    n_h, n_w = A.shape
+    W = P.shape[2]
+    if s == 1 and W == n_w:
+        P[0] = A
+    elif s == 2 and n_w == 2 * W:  # one run over the whole map: the compiler's shuffles
+        a, e, o = A.reshape(-1), P[0].reshape(-1), P[1].reshape(-1)
+        for x in range(n_h * W):
+            e[x] = a[2 * x]
+            o[x] = a[2 * x + 1]
+    else:
+        for r in range(n_h):
+            for c in range(n_w):
+                P[c % s, r, c // s] = A[r, c]
+
+
+@njit(cache=True)
+def _offset_plane(b, s, p):
+    """The plane rho and the shift d at which offset b of window j reads: plane rho,
+    position j + d."""
+    e = b - p
+    rho = e % s
+    return rho, (e - rho) // s
+
+
+@njit(cache=True)
+def _run_argmax(k, first, offsets, steps, h, c):
+    """h[x], c[x]: the maximum over offsets 0..k-1 of first[x + steps[b]] (a flat array
+    read at shift steps[b] for offset b) and the offset of its first occurrence."""
+    v0 = first[steps[0]:steps[0] + len(h)]
+    if k == 1:
+        for x in range(len(h)):
+            h[x], c[x] = v0[x], offsets[0]
+        return
+    v1 = first[steps[1]:steps[1] + len(h)]
+    b0, b1 = offsets[0], offsets[1]
+    for x in range(len(h)):  # the first two offsets in one run
+        old, new = v0[x], v1[x]
+        u = _better(new, old)
+        h[x], c[x] = (new if u else old), (b1 if u else b0)
+    for b in range(2, k):
+        v, code = first[steps[b]:steps[b] + len(h)], offsets[b]
+        for x in range(len(h)):
+            old, new, was = h[x], v[x], c[x]  # read everything, then choose
+            u = _better(new, old)
+            h[x], c[x] = (new if u else old), (code if u else was)
+
+
+@njit(cache=True)
+def _row_argmax(A, k_w, s_w, p_w, P, H, C, steps, offsets):
+    """H[r, j], C[r, j]: the maximum of row r of A over window j's columns, and the
+    offset b of its first occurrence (the first NaN, if any); P holds A's phase planes,
+    of H's width; steps and offsets are room for k_w numbers each."""
+    n_h, n_w = A.shape
+    W = H.shape[1]
+    lo, hi = _reach(n_w, k_w, s_w, p_w, W)
+    if hi > lo:  # windows inside the row: runs over the whole map, edges redone below
+        start, stop = lo, (n_h - 1) * W + hi
+        planes = P.reshape(-1)  # plane rho, position q: planes[rho * n_h * W + q]
+        for b in range(k_w):
+            rho, d = _offset_plane(b, s_w, p_w)
+            steps[b], offsets[b] = rho * n_h * W + start + d, b
+        _run_argmax(k_w, planes, offsets, steps, H.reshape(-1)[start:stop],
+                    C.reshape(-1)[start:stop])
+    for j in range(min(lo, W)):  # the edge windows, where the runs crossed rows
+        _edge_argmax(A, k_w, s_w, p_w, j, H, C)
+    for j in range(max(hi, lo), W):
+        _edge_argmax(A, k_w, s_w, p_w, j, H, C)
+
+
+@njit(cache=True)
+def _edge_argmax(A, k_w, s_w, p_w, j, H, C):
+    """H[:, j], C[:, j]: the maximum of window j over the cells of each row of A it
+    covers, and the offset b of its first occurrence."""
+    left = j * s_w - p_w
+    b0, b1 = max(0, -left), min(k_w, A.shape[1] - left)
+    for r in range(A.shape[0]):
+        best, at = A[r, max(0, left + b0)], b0
+        for b in range(b0 + 1, b1):
+            if _better(A[r, left + b], best):
+                best, at = A[r, left + b], b
+        H[r, j], C[r, j] = best, at
+
+
+@njit(cache=True, nogil=True, error_model='numpy')
+def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
+    """dX[m] = dL/dA[m] of max pooling the maps A, given G[m] = dL/dY[m].
+
+    Each G[m, i, j] is added to the first cell, in row-major order, holding its window's
+    maximum (the first NaN if the window holds one), the outputs taken last to first as
+    pool2d_backward does: the same numbers to the bit.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        The maps (m, H, W), float32 or float64, C-contiguous.
+    G : numpy.ndarray
+        dL/dY (m, out_h, out_w), A's dtype.
+    k_h, k_w, s_h, s_w, p_h, p_w : int
+        Window, strides and padding; the window at most the map's size.
+    dX : numpy.ndarray
+        dL/dA, A's shape and G's dtype, written in place.
+    """
+    n_maps, n_h, n_w = A.shape
+    out_h, out_w = G.shape[1], G.shape[2]
+    W = max(out_w, -(-n_w // s_w))  # positions per plane row; room for every window
+    P = np.empty((s_w, n_h, W), A.dtype)
+    H = np.empty((n_h, W), A.dtype)  # the row pass: each window's maximum along a row,
+    C = np.empty((n_h, W), np.int32)  # and its column offset b
+    # The column pass, for every top row t whose window lies inside the map (every t,
+    # whatever the stride: one run): the maximum and its offsets, coded a * k_w + b.
+    n_t = n_h - k_h + 1
+    V, K = np.empty(n_t * W, A.dtype), np.empty(n_t * W, np.int32)
+    where = np.empty(k_h * k_w, np.int64)  # code a * k_w + b: cell (a, b) of a window
+    for a in range(k_h):
+        for b in range(k_w):
+            where[a * k_w + b] = a * n_w + b
+    steps, offsets = np.empty(k_w, np.int64), np.empty(k_w, np.int32)
+    left = np.arange(out_w) * s_w - p_w  # each window's first column
+    best = np.empty(out_w, A.dtype)  # windows cut by the top or bottom edge: each one's
+    at = np.empty(out_w, np.int64)  # maximum so far, and where its first one lies
+    for m in range(n_maps):
+        if s_w == 1 and W == n_w:
+            planes = A[m].reshape((1, n_h, n_w))  # one plane: the map itself
+        else:
+            _split_planes(A[m], s_w, P)
+            planes = P
+        _row_argmax(A[m], k_w, s_w, p_w, planes, H, C, steps, offsets)
+        _column_codes(k_h, k_w, H.reshape(-1), C.reshape(-1), W, V, K)
+        d = dX[m].reshape(-1)
+        for x in range(len(d)):
+            d[x] = 0
+        for i in range(out_h - 1, -1, -1):  # outputs last to first, as pool2d_backward
+            top = i * s_h - p_h
+            g = G[m, i]
+            if 0 <= top < n_t:
+                k, t = K[top * W:top * W + out_w], top * n_w
+                for j in range(out_w - 1, -1, -1):
+                    d[t + left[j] + where[k[j]]] += g[j]
+                continue
+            a0, a1 = max(0, -top), min(k_h, n_h - top)
+            # up to three rows in one run; a window of fewer rows names one twice
+            r0, r1, r2 = top + a0, top + min(a0 + 1, a1 - 1), top + min(a0 + 2, a1 - 1)
+            _column_argmax(H, C, r0, r1, r2, n_w, left, best, at)
+            for r in range(top + a0 + 3, top + a1):  # windows taller than 3 rows
+                _column_argmax(H, C, r, r, r, n_w, left, best, at, True)
+            for j in range(out_w - 1, -1, -1):
+                d[at[j]] += g[j]
+
+
+@njit(cache=True)
+def _column_codes(k_h, k_w, h, c, W, V, K):
+    """V[x], K[x]: the maximum over rows a < k_h of h[x + a W] and the code a k_w + b of
+    its first occurrence, where c[x + a W] holds the row's own offset b."""
+    n = len(V)
+    h0, c0 = h[:n], c[:n]
+    if k_h == 1:
+        for x in range(n):
+            V[x], K[x] = h0[x], c0[x]
+        return
+    h1, c1 = h[W:W + n], c[W:W + n]
+    for x in range(n):  # the first two rows in one run
+        old, new, b0, b1 = h0[x], h1[x], c0[x], c1[x]
+        u = _better(new, old)
+        V[x], K[x] = (new if u else old), (b1 + k_w if u else b0)
+    for a in range(2, k_h):
+        ha, ca = h[a * W:a * W + n], c[a * W:a * W + n]
+        for x in range(n):
+            old, new, was, b = V[x], ha[x], K[x], ca[x]
+            u = _better(new, old)
+            V[x], K[x] = (new if u else old), (b + a * k_w if u else was)
+
+
+@njit(cache=True)
+def _column_argmax(H, C, r0, r1, r2, n_w, left, best, at, carry=False):
+    """best[j], at[j]: the maximum of window j over rows r0, r1, r2 of the row pass (H:
+    each row's maximum in the window, C: its column offset) and the flat index of its
+    first occurrence; with `carry`, rows after those best and at hold. A row given twice
+    changes nothing: only a larger value (or a first NaN) wins."""
+    for j in range(len(at)):  # every value read before any choice: no branches
+        v0, v1, v2, b, a = H[r0, j], H[r1, j], H[r2, j], best[j], at[j]
+        w0 = r0 * n_w + C[r0, j] + left[j]
+        w1, w2 = r1 * n_w + C[r1, j] + left[j], r2 * n_w + C[r2, j] + left[j]
+        if carry:
+            u = _better(v0, b)
+            v0, w0 = (v0 if u else b), (w0 if u else a)
+        u = _better(v1, v0)
+        v0, w0 = (v1 if u else v0), (w1 if u else w0)
+        u = _better(v2, v0)
+        best[j], at[j] = (v2 if u else v0), (w2 if u else w0)
+
+
+@njit(cache=True, nogil=True, error_model='numpy')
+def avg_backward_maps(G, D, k_h, k_w, s_h, s_w, p_h, p_w, dX):
+    """dX[m] = dL/dA[m] of average pooling, given G[m] = dL/dY[m] and the divisors D.
+
+    Every cell of window (i, j) gets G[m, i, j] / D[i, j], computed in float64 and added
+    in dX's dtype, offset by offset in row-major order, as pool2d_backward does (so the
+    results are the same to the bit).
+
+    Parameters
+    ----------
+    G : numpy.ndarray
+        dL/dY (m, out_h, out_w), float32 or float64, C-contiguous.
+    D : numpy.ndarray
+        The divisors (out_h, out_w), float64.
+    k_h, k_w, s_h, s_w, p_h, p_w : int
+        Window, strides and padding; the window at most the map's size.
+    dX : numpy.ndarray
+        dL/dA (m, H, W), G's dtype, written in place.
+
+    Notes
+    -----
+    The shares are laid out with margins of zeros, and each window offset (a, b) adds
+    them, shifted, to one phase plane of dX (rows a - p_h mod s_h, columns b - p_w mod
+    s_w) in one run over all windows; the planes are then merged into dX row by row."""
+    n_maps, out_h, out_w = G.shape
+    n_h, n_w = dX.shape[1], dX.shape[2]
+    M = max(0, -_offset_plane(0, s_w, p_w)[1])  # margin columns before the shares
+    Wg = max(out_w, -(-n_w // s_w)) + M + (k_w - 1) // s_w + 1  # row width of both
+    Hq = -(-n_h // s_h)
+    S = np.zeros((out_h, Wg), np.float64)  # the shares, columns M to M + out_w
+    planes = np.empty((s_h, s_w, Hq + 2, Wg), dX.dtype)  # a spare row before and after
+    flat_planes = planes.reshape(-1)
+    shares = S.reshape(-1)
+    runs = np.empty((k_h * k_w, 3), np.int64)  # per offset: first share, count, target
+    for a in range(k_h):
+        i0 = max(0, -((a - p_h) // s_h))  # the windows whose row a lies inside the map
+        i1 = min(out_h, (n_h - 1 + p_h - a) // s_h + 1)
+        sigma, e = _offset_plane(a, s_h, p_h)
+        for b in range(k_w):
+            rho, d = _offset_plane(b, s_w, p_w)
+            plane = (sigma * s_w + rho) * (Hq + 2) * Wg
+            runs[a * k_w + b, 0] = i0 * Wg
+            runs[a * k_w + b, 1] = max(0, i1 - i0) * Wg
+            runs[a * k_w + b, 2] = plane + (i0 + e + 1) * Wg + d
+    for m in range(n_maps):
+        g = G[m]
+        for i in range(out_h):
+            row, d_row, g_row = S[i, M:M + out_w], D[i], g[i]
+            for j in range(out_w):
+                row[j] = np.float64(g_row[j]) / d_row[j]
+        for x in range(len(flat_planes)):
+            flat_planes[x] = 0
+        for k in range(k_h * k_w):  # offsets in row-major order, as pool2d_backward
+            first, count, target = runs[k, 0], runs[k, 1], runs[k, 2]
+            out, add = flat_planes[target:target + count], shares[first:first + count]
+            for x in range(count):
+                out[x] = out[x] + add[x]  # in float32, each sum rounded, as numpy
+        for r in range(n_h):
+            _merge_planes(planes[r % s_h, :, r // s_h + 1, M:], s_w, dX[m, r])
+
+
+@njit(cache=True)
+def _merge_planes(T, s, row):
+    """row[q * s + rho] = T[rho, q]: the phase planes of one row merged back."""
+    n_w = len(row)
+    if s == 1:
+        for c in range(n_w):
+            row[c] = T[0, c]
+    elif s == 2:
+        e, o = T[0], T[1]
+        for q in range(n_w // 2):
+            row[2 * q] = e[q]
+            row[2 * q + 1] = o[q]
+        if n_w % 2:
+            row[n_w - 1] = e[n_w // 2]
+    else:
+        for c in range(n_w):
+            row[c] = T[c % s, c // s]
+
+
+# ----------------------------------------------------------------------------------------
+# Adaptive pooling (poolbook.adaptive.adaptive_pool2d runs this for float32 and float64).
+
+@njit(cache=True)
+def _run_more(x, is_max, out):
+    """out[t] = the max (or sum) of out[t] and x[t]: one more row of a bin."""
+    for t in range(len(out)):
+        out[t] = _combine(out[t], x[t], is_max)
+
+
+@njit(cache=True, nogil=True, error_model='numpy')
+def adaptive_maps(A, row_bins, col_bins, is_max, Y):
+    """Y[m, i, j] = the max (or mean) of A[m] over row bin i and column bin j.
+
+    The bins of an axis are given as their starts and ends (exclusive), one pair per row
+    of row_bins or col_bins (poolbook.adaptive.adaptive_bins). Row bin i is pooled as
+    one run per row of the bin, adding rows in order; then each column bin of that,
+    cells in order: the order poolbook.adaptive.pool_bins adds them in, so the average
+    is the same to the bit.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        The maps (m, H, W), float32 or float64, C-contiguous.
+    row_bins, col_bins : numpy.ndarray
+        int64 arrays (out_h, 2) and (out_w, 2): each bin's start and end.
+    is_max : bool
+        Maximum (NaN if a bin holds one) or average.
+    Y : numpy.ndarray
+        The pooled maps (m, out_h, out_w), A's dtype, written in place.
+    """
+    R = np.empty(A.shape[2], A.dtype)  # one row bin, pooled down the rows
+    for m in range(A.shape[0]):
+        for i in range(row_bins.shape[0]):
+            r0, r1 = row_bins[i, 0], row_bins[i, 1]
+            first = A[m, r0]
+            for t in range(len(R)):
+                R[t] = first[t]
+            for r in range(r0 + 1, r1):
+                _run_more(A[m, r], is_max, R)
+            for j in range(col_bins.shape[0]):
+                c0, c1 = col_bins[j, 0], col_bins[j, 1]
+                v = R[c0]
+                for c in range(c0 + 1, c1):
+                    v = _combine(v, R[c], is_max)
+                if not is_max:
+                    v = v / A.dtype.type((r1 - r0) * (c1 - c0))
+                Y[m, i, j] = v
+
+
+def adaptive(A, row_bins, col_bins, mode, Y):
+    """Adaptive pooling of the maps A (m, H, W) into Y with adaptive_maps, on the threads.
+
+    Parameters
+    ----------
+    A, Y : numpy.ndarray
+        Arrays `handles` accepts (as its A and Y).
+    row_bins, col_bins : tuple of numpy.ndarray
+        Each axis's bin starts and ends, as poolbook.adaptive.adaptive_bins gives them.
+    mode : str
+        'max' or 'avg'.
+    """
+    rows = np.ascontiguousarray(np.stack(row_bins, axis=1), np.int64)
+    cols = np.ascontiguousarray(np.stack(col_bins, axis=1), np.int64)
+    run_parts(lambda start, stop: adaptive_maps(A[start:stop], rows, cols, mode == 'max',
+                                                Y[start:stop]),
+              len(A), A.shape[1] * A.shape[2])
+
+
+# ----------------------------------------------------------------------------------------
+# Channels last (pool2d's layout='NHWC'): the channels of a cell lie side by side, so
+# every step of the window combines whole runs of C channels (16 float32 channels fill
+# one AVX-512 register), with no stride inside a run and no edge inside a vector.
+
+@njit(cache=True, nogil=True, error_model='numpy')
+def pool_nhwc(A, k_h, k_w, s_h, s_w, p_h, p_w, is_max, D, Y):
+    """Max (or sum divided by D) of channels-last maps A (n, H, W, C) into Y.
+
+    Rows first, then columns, offsets in order, as pool_maps adds them.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        (n, H, W, C), float32 or float64, C-contiguous.
+    k_h, k_w, s_h, s_w, p_h, p_w : int
+        Window, strides and padding; the window at most the map's size.
+    is_max : bool
+        Maximum (NaN if a window holds one) or sum divided by D.
+    D : numpy.ndarray
+        The divisors (out_h, out_w), A's dtype; not read for a maximum.
+    Y : numpy.ndarray
+        (n, out_h, out_w, C), A's dtype, written in place.
+    """
+    n_h, n_w, C = A.shape[1], A.shape[2], A.shape[3]
+    out_h, out_w = Y.shape[1], Y.shape[2]
+    R = np.empty(n_w * C, A.dtype)  # one output row's window rows, pooled: (W, C)
+    for m in range(A.shape[0]):
+        for i in range(out_h):
+            top = i * s_h - p_h
+            a0, a1 = max(0, -top), min(k_h, n_h - top)
+            first = A[m, top + a0].reshape(-1)
+            for t in range(len(R)):
+                R[t] = first[t]
+            for a in range(a0 + 1, a1):
+                _run_more(A[m, top + a].reshape(-1), is_max, R)
+            for j in range(out_w):
+                left = j * s_w - p_w
+                b0, b1 = max(0, -left), min(k_w, n_w - left)
+                y = Y[m, i, j]
+                cells = R[(left + b0) * C:(left + b0 + 1) * C]
+                for c in range(C):
+                    y[c] = cells[c]
+                for b in range(b0 + 1, b1):
+                    _run_more(R[(left + b) * C:(left + b + 1) * C], is_max, y)
+                if not is_max:
+                    d = D[i, j]
+                    for c in range(C):
+                        y[c] /= d
+
+
+def pool_channels_last(M, pool_size, strides, padding, mode, div, Z):
+    """Pool channels-last maps M (n, H, W, C) into Z (n, out_h, out_w, C), on the threads.
+
+    Parameters
+    ----------
+    M, Z : numpy.ndarray
+        C-contiguous float32 or float64 arrays of one dtype (`handles` as A and Y).
+    pool_size, strides, padding : tuple of int
+        (k_h, k_w), (s_h, s_w), (p_h, p_w).
+    mode : str
+        'max', or any other mode for a sum divided by `div`.
+    div : numpy.ndarray or int or None
+        What the sum of each output cell is divided by, broadcast to (out_h, out_w);
+        None for a max.
+    """
+    shape = Z.shape[1:3]
+    D = np.ascontiguousarray(np.broadcast_to(1 if div is None else div, shape), Z.dtype)
+    args = (*pool_size, *strides, *padding, mode == 'max', D)
+    run_parts(lambda start, stop: pool_nhwc(M[start:stop], *args, Z[start:stop]),
+              len(M), M[0].size)

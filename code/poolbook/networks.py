@@ -42,7 +42,8 @@ def check_network(net, input_shape):
     Parameters
     ----------
     net : object
-        A network Gluon can call on a symbol.
+        A Gluon network whose layers can be called on a symbol (HybridBlocks, in a
+        Sequential or a HybridSequential).
     input_shape : object
         Four positive ints.
 
@@ -51,9 +52,9 @@ def check_network(net, input_shape):
     tuple of int
         The input shape.
     """
-    if not isinstance(net, nn.HybridBlock):
-        raise TypeError(f"net must be a Gluon HybridBlock (which can be called on a "
-                        f"symbol), got {type(net).__name__}")
+    if not isinstance(net, nn.Block):
+        raise TypeError(f"net must be a Gluon network (a Block whose layers can be called "
+                        f"on a symbol), got {type(net).__name__}")
     if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 4
             and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
                     for n in input_shape)):

@@ -40,15 +40,41 @@ import numpy as np
 
 # pool2d, shown in chapter 5, calls the compiled kernel by the name chapter 5 gives it.
 from poolbook import kernels as compiled
-from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype
-from poolbook.checks import check_output_cells, check_pool_args, is_int
+from poolbook.arrays import like_input, map_chunks, mean_dtype, sum_dtype, to_numpy
+from poolbook.checks import check_input, check_output_cells, check_pool_args, is_int
 # The window arithmetic lives in poolbook.geometry; chapters 2, 5 and 6 import (and show)
 # these from here.
 from poolbook.geometry import axis_taps, divisor, output_size, window_offsets  # noqa: F401
+from poolbook.geometry import divisors
 
 CHUNK_BYTES = 2**20  # input bytes pooled per step: small enough for the intermediate to stay cached
 POOL2D_MODES = ('max', 'avg', 'sum', 'lp')  # pool2d also has MXNet's other two modes
 P_VALUES = (1, 2, 3)  # the p_value MXNet's 'lp' pooling accepts
+LAYOUTS = ('NCHW', 'NHWC')  # channels before the map's rows and columns, or after them
+
+
+def check_layout(layout):
+    """Return layout if it is 'NCHW' or 'NHWC' (MXNet's names), else refuse it.
+
+    Parameters
+    ----------
+    layout : object
+        pool2d's or pool2d_backward's layout.
+
+    Raises
+    ------
+    TypeError
+        For anything but a str.
+    ValueError
+        For another str.
+    """
+    if not isinstance(layout, str):
+        raise TypeError(f"layout must be a str, 'NCHW' or 'NHWC', got {layout!r} of type "
+                        f"{type(layout).__name__}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be 'NCHW' (channels first) or 'NHWC' (channels "
+                         f"last), got {layout!r}")
+    return layout
 
 
 def check_p_value(p_value, mode):
@@ -163,8 +189,12 @@ def first_zero_signs(M, Z, pool_ints):
 
 
 def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
-           count_include_pad=True, p_value=None):
+           count_include_pad=True, p_value=None, layout='NCHW'):
     """Max, average, sum or Lp pooling of X: (H, W), (C, H, W) or (N, C, H, W)."""
+    if check_layout(layout) == 'NHWC':  # (H, W, C) or (N, H, W, C): its own kernel
+        return pool2d_channels_last(
+            X, pool_size, mode, strides=strides, padding=padding, ceil_mode=ceil_mode,
+            count_include_pad=count_include_pad, p_value=p_value)
     (k_h, k_w), (s_h, s_w), (p_h, p_w) = check_pool_args(
         X, pool_size, mode, strides, padding, ceil_mode, count_include_pad,
         modes=POOL2D_MODES)
@@ -193,6 +223,14 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
                * np.reshape(div_w, (1, -1))).astype(work)
     elif mode != 'max':  # 'sum' and 'lp' divide by nothing (the compiled kernel by 1)
         div = np.ones((1, 1), work)
+    if compiled.handles(X, Y, (k_h, k_w)) and (mode != 'lp' or p_value == 1):
+        # float32 and float64 in C order: the compiled kernel, every map in one call
+        compiled.pool(X.reshape(-1, n_h, n_w), (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
+                      None if mode == 'max' else div, Y_maps)
+        for c in range(0, len(Y_maps), chunk if mode == 'max' else len(Y_maps)):
+            first_zero_signs(maps(c, c + chunk), Y_maps[c:c + chunk],  # zeros' signs
+                             lambda P: pool_numpy(P, taps_h, taps_w, (out_h, out_w)))
+        return Y
     for c in range(0, len(Y_maps), chunk):
         M = maps(c, c + chunk).astype(work, copy=False)
         if mode == 'lp' and p_value > 1:
@@ -217,3 +255,61 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
             if cols is not None:
                 Y_maps[c:c + chunk] = Z  # float16: summed in float32, rounded once here
     return like_input(Y, X)
+
+
+def pool2d_channels_last(X, pool_size, mode='max', *, strides=1, padding=0,
+                         ceil_mode=False, count_include_pad=True, p_value=None):
+    """pool2d of channels-last X, (H, W, C) or (N, H, W, C): pool2d(..., layout='NHWC').
+
+    Parameters
+    ----------
+    X : numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        (H, W, C) or (N, H, W, C): the channels of each cell side by side.
+    pool_size : int or pair of int
+        As for `pool2d`.
+    mode, strides, padding, ceil_mode, count_include_pad, p_value : optional
+        As for `pool2d`, with its defaults ('max', 1, 0, False, True, None).
+
+    Returns
+    -------
+    numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
+        (out_h, out_w, C) or (N, out_h, out_w, C), of X's kind, in C order; the dtype
+        rule of `pool2d`.
+
+    Notes
+    -----
+    float32 and float64 in C order, for max, average and sum, run the compiled kernel
+    for this layout (poolbook.kernels.pool_nhwc); anything else is pooled by `pool2d` on
+    a view with the channels first, and the result copied back to channels last.
+    """
+    check_input(X, ndims=(3, 4))
+    A = to_numpy(X)
+    maps = np.moveaxis(A, -1, -3)  # a view: (..., C, H, W)
+    pool_size, strides, padding = check_pool_args(
+        maps, pool_size, mode, strides, padding, ceil_mode, count_include_pad,
+        modes=POOL2D_MODES)
+    check_p_value(p_value, mode)
+    hw = A.shape[-3:-1]
+    out_h, out_w = (output_size(n, k, s, p, ceil_mode)
+                    for n, k, s, p in zip(hw, pool_size, strides, padding))
+    check_output_cells(A.shape[:-3] + (out_h, out_w, A.shape[-1]))
+    Y = np.empty(A.shape[:-3] + (out_h, out_w, A.shape[-1]), A.dtype)
+    fits = pool_size[0] <= hw[0] and pool_size[1] <= hw[1]
+    if fits and mode != 'lp' and compiled.handles(A, Y):
+        div = None if mode == 'max' else np.ones(1, A.dtype) if mode == 'sum' else \
+            divisors(hw, pool_size, strides=strides, padding=padding, ceil_mode=ceil_mode,
+                     count_include_pad=count_include_pad)
+        compiled.pool_channels_last(A.reshape((-1,) + A.shape[-3:]), pool_size, strides,
+                                    padding, mode, div, Y.reshape((-1,) + Y.shape[-3:]))
+        if mode == 'max' and not Y.all() and (np.signbit(A) & (A == 0)).any():
+            # -0.0 and a zero maximum: the sign of its window's first zero, channels first
+            taps = [list(axis_taps(n, k, s, p, o)) for n, k, s, p, o in
+                    zip(hw, pool_size, strides, padding, (out_h, out_w))]
+            Z = np.ascontiguousarray(np.moveaxis(Y, -1, -3)).reshape(-1, out_h, out_w)
+            first_zero_signs(np.ascontiguousarray(maps).reshape((-1,) + hw), Z,
+                             lambda P: pool_numpy(P, *taps, (out_h, out_w)))
+            Y[...] = np.moveaxis(Z.reshape(maps.shape[:-2] + (out_h, out_w)), -3, -1)
+        return like_input(Y, X)
+    Y = pool2d(maps, pool_size, mode, strides=strides, padding=padding,
+               ceil_mode=ceil_mode, count_include_pad=count_include_pad, p_value=p_value)
+    return like_input(np.ascontiguousarray(np.moveaxis(Y, -3, -1)), X)

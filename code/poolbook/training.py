@@ -461,3 +461,55 @@ def compare(a, b):
     if difference < -2 * error:
         return 'below'
     return 'level'
+
+
+def standard_errors(a, b):
+    """How many standard errors of their difference the mean of a lies above that of b.
+
+    (mean(a) - mean(b)) / sqrt(var(a) / len(a) + var(b) / len(b)), the number that
+    `compare` holds against 2; infinite when neither varies but the means differ.
+
+    Parameters
+    ----------
+    a, b : array (n,)
+        One value per seed, at least two each.
+
+    Returns
+    -------
+    float
+    """
+    check_values(a, 'a')
+    check_values(b, 'b')
+    a, b = to_numpy(a, 'a').astype(np.float64), to_numpy(b, 'b').astype(np.float64)
+    if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2:
+        raise ValueError(f"a and b must each hold at least two values (one per seed), "
+                         f"got shapes {a.shape} and {b.shape}")
+    difference = a.mean() - b.mean()
+    error = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    if error == 0:
+        return 0.0 if difference == 0 else float(np.copysign(np.inf, difference))
+    return float(difference / error)
+
+
+def clear_compare(a, b):
+    """compare(a, b), refused when the means lie near its threshold of 2 standard errors.
+
+    A verdict counts only beyond 2.5 standard errors of the difference ('above' or
+    'below') or within 1.5 ('level'), so that a small change of the values cannot flip
+    it; between the two it raises a ValueError.
+
+    Parameters
+    ----------
+    a, b : array (n,)
+        One value per seed, at least two each.
+
+    Returns
+    -------
+    str
+    """
+    verdict, z = compare(a, b), standard_errors(a, b)
+    if not {'above': z > 2.5, 'below': z < -2.5, 'level': abs(z) <= 1.5}[verdict]:
+        raise ValueError(f"a and b lie {z:.2f} standard errors apart, too near the "
+                         f"threshold of 2 for a verdict that holds (beyond 2.5 or within "
+                         f"1.5)")
+    return verdict
