@@ -173,10 +173,14 @@ def first_zero_signs(M, Z, pool_ints):
     -----
     Values that tie are equal, except +0.0 and -0.0; so this is all the first-maximum
     rule asks beyond `np.maximum` (whose choice between equal values depends on the
-    CPU's SIMD loops). It costs a test of Z, and of M when Z holds a zero.
+    CPU's SIMD loops). It costs a test of M for -0.0 (one comparison per cell), and of
+    Z when M holds one.
     """
-    if M.dtype.kind != 'f' or Z.all() or not (np.signbit(M) & (M == 0)).any():
-        return  # no zero maximum, or no -0.0 in the maps: every sign is right already
+    if M.dtype.kind != 'f':
+        return  # integers have one zero
+    bits = np.dtype(f'u{M.dtype.itemsize}')  # -0.0 is the sign bit alone:
+    if not (M.view(bits) == bits.type(1 << (8 * M.dtype.itemsize - 1))).any() or Z.all():
+        return  # no -0.0 in the maps, or no zero maximum: every sign is right already
     n_h, n_w = M.shape[-2:]
     # Each zero ranks by minus its index row * W + col, every other cell below them all:
     # the maximum rank of a window is its first zero.
@@ -227,9 +231,10 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
         # float32 and float64 in C order: the compiled kernel, every map in one call
         compiled.pool(X.reshape(-1, n_h, n_w), (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
                       None if mode == 'max' else div, Y_maps)
-        for c in range(0, len(Y_maps), chunk if mode == 'max' else len(Y_maps)):
-            first_zero_signs(maps(c, c + chunk), Y_maps[c:c + chunk],  # zeros' signs
-                             lambda P: pool_numpy(P, taps_h, taps_w, (out_h, out_w)))
+        if mode == 'max' and not Y_maps.all():  # a zero maximum: its first zero's sign
+            pool_ints = lambda P: pool_numpy(P, taps_h, taps_w, (out_h, out_w))
+            for c in range(0, len(Y_maps), chunk):
+                first_zero_signs(maps(c, c + chunk), Y_maps[c:c + chunk], pool_ints)
         return Y
     for c in range(0, len(Y_maps), chunk):
         M = maps(c, c + chunk).astype(work, copy=False)
