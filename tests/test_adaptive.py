@@ -7,6 +7,7 @@ where adaptive pooling is ordinary pooling, the taught numpy steps for the compi
 and small cases worked out by hand; never the code's own output.
 """
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -300,6 +301,46 @@ def test_ordinary_window_refuses_what_has_no_answer(args, error, words):
         ordinary_window(*args)
     for word in words:
         assert word in str(info.value), str(info.value)
+
+
+def test_a_zero_maximum_takes_the_sign_of_its_bins_first_zero():
+    # PyTorch's adaptive and global maxima keep the first maximum in row-major order.
+    import torch
+    import torch.nn.functional as F
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        hw = tuple(int(n) for n in rng.integers(1, 9, size=2))
+        out = tuple(int(n) for n in rng.integers(1, 9, size=2))
+        X = rng.choice(np.array([0.0, -0.0, -1.0], np.float32), size=(2, 3) + hw)
+        for got, want in (
+                (adaptive_pool2d(X, out), F.adaptive_max_pool2d(torch.from_numpy(X), out)),
+                (global_pool2d(X), F.adaptive_max_pool2d(torch.from_numpy(X), 1))):
+            want = want.numpy()
+            np.testing.assert_array_equal(got, want)
+            assert np.array_equal(np.signbit(got), np.signbit(want)), (X, out)
+
+
+@pytest.mark.parametrize('function, mode', [(adaptive_pool2d, 'avg'),
+                                            (adaptive_pool2d, 'max'),
+                                            (global_pool2d, 'avg'), (global_pool2d, 'max')])
+@pytest.mark.parametrize('kind', ['numpy', 'ndarray', 'byte-swapped'])
+def test_memory_stays_within_a_few_chunks_whatever_the_input(function, mode, kind):
+    # An 8 MiB uint8 batch, as images arrive: converted whole to float64 it would take
+    # 64 MiB (the peak was 9 times the input). A few maps at a time, pool2d's
+    # CHUNK_BYTES in float64, the peak is a few MiB beside the output.
+    X = np.ones((8, 64, 128, 128), np.uint8)
+    X = {'numpy': X, 'ndarray': nd.array(X, dtype='uint8'),  # big-endian int16, 8 MiB:
+         'byte-swapped': np.ones((4, 64, 128, 128), '>i2')}[kind]
+    args = (7, mode) if function is adaptive_pool2d else (mode,)
+    tracemalloc.start()
+    try:
+        Y = function(X, *args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert numpy_of(Y).shape == X.shape[:2] + ((7, 7) if function is adaptive_pool2d
+                                               else (1, 1))
+    assert peak < 4 * poolbook.CHUNK_BYTES, f'{peak / 2**20:.1f} MiB'
 
 
 # ----------------------------------------------------------------------------------------

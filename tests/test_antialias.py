@@ -233,3 +233,25 @@ def test_float16_is_summed_in_float32_and_returned_in_float16():
     assert Y.dtype == np.float16
     expected = mxnet_blur(X.astype(np.float64), (2, 2), 5).astype(np.float16)
     assert np.allclose(Y, expected, rtol=1e-3, atol=0)  # float16 keeps about 3 digits
+
+
+@pytest.mark.parametrize('function', ['blur_pool2d', 'max_blur_pool2d'])
+@pytest.mark.parametrize('kind', ['numpy', 'ndarray'])
+def test_memory_is_the_output_and_a_few_chunks(function, kind):
+    # An 8 MiB uint8 batch, as images arrive. Converted whole to float64 and padded,
+    # with a strided copy per filter tap, the peak was over 20 times the input; a few
+    # maps at a time it is the float64 output (16 MiB), max_blur_pool2d's stride-1
+    # maximum (about the input) and a few chunks.
+    import tracemalloc
+    A = np.ones((8, 64, 128, 128), np.uint8)
+    X = A if kind == 'numpy' else nd.array(A, dtype='uint8')
+    tracemalloc.start()
+    try:
+        Y = blur_pool2d(X) if function == 'blur_pool2d' else max_blur_pool2d(X, 2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    out = Y.asnumpy() if kind == 'ndarray' else Y
+    assert out.shape == (8, 64, 64, 64) and out.dtype == np.float64
+    dense = A.nbytes if function == 'max_blur_pool2d' else 0
+    assert peak < out.nbytes + dense + 4 * poolbook.CHUNK_BYTES, f'{peak / 2**20:.1f} MiB'

@@ -178,3 +178,48 @@ def test_sum_and_mean_dtypes():
     for dtype, want in want_sum.items():
         assert sum_dtype(dtype) == np.dtype(want)
         assert mean_dtype(dtype) == np.dtype(dtype if dtype.startswith('float') else 'float64')
+
+
+# ------------------------------------------------------------------ gradients
+
+def test_an_array_autograd_records_is_refused_never_a_silent_zero():
+    # nd.Pooling's gradient of this max pooling is 1 at each window's maximum; poolbook
+    # computes outside MXNet's graph, so its result would carry a gradient of 0.
+    import poolbook
+    from mxnet import autograd
+    A = np.arange(16.0).reshape(1, 1, 4, 4)
+    x = nd.array(A, dtype='float64')
+    x.attach_grad()
+    with autograd.record():
+        y = nd.Pooling(x, kernel=(2, 2), stride=(2, 2), pool_type='max')
+    y.backward()
+    assert x.grad.asnumpy().sum() == 4  # the reference: a gradient that is not zero
+    x_np = mx.np.array(A, dtype='float64')
+    x_np.attach_grad()
+    plain = nd.array(A, dtype='float64')  # no attach_grad: not part of any graph
+    with autograd.record():
+        for graph_array in (x, x * 2, x_np, x_np + 1):
+            with pytest.raises(TypeError, match=r"^X is an MXNet array that autograd "
+                                                r"is recording.*silently 0.*X\.detach"):
+                poolbook.pool2d(graph_array, 2, strides=2)
+            with pytest.raises(TypeError, match='autograd is recording'):
+                to_numpy(graph_array)
+        # Arrays outside the graph, and a graph array's values, pass.
+        want = y.asnumpy()
+        np.testing.assert_array_equal(poolbook.pool2d(plain, 2, strides=2).asnumpy(), want)
+        np.testing.assert_array_equal(poolbook.pool2d(x.detach(), 2, strides=2).asnumpy(),
+                                      want)
+    # Outside record() nothing is recorded, so nothing is refused; the package's own
+    # gradient, pool2d_backward, is nd.Pooling's.
+    np.testing.assert_array_equal(poolbook.pool2d(x, 2, strides=2).asnumpy(), want)
+    np.testing.assert_array_equal(
+        poolbook.pool2d_backward(x, nd.ones_like(y), 2, strides=2).asnumpy(),
+        x.grad.asnumpy())
+
+
+def test_sparse_ndarrays_are_refused_naming_the_storage_type():
+    dense = np.arange(16.0, dtype=np.float32).reshape(4, 4)
+    for sparse in (nd.sparse.csr_matrix(dense), nd.array(dense).tostype('row_sparse')):
+        with pytest.raises(TypeError, match=rf"^X is a sparse NDArray \(storage type "
+                                            rf"'{sparse.stype}'\).*tostype\('default'\)"):
+            check_kind(sparse)

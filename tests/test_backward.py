@@ -295,6 +295,33 @@ def test_check_gradient_names_the_expected_shape():
         check_gradient(np.zeros((2, 3), complex), (2, 3))
 
 
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_a_float16_gradient_adds_up_in_float32_and_comes_back_in_the_promoted_dtype(mode):
+    # 3 x 3 windows at stride 1 over 8 x 8: the middle cells are in 9 windows each, so
+    # a dY of 30000 everywhere sends them 9 * 30000 / 9 (avg) or up to 9 * 30000 (max,
+    # all ties going to each window's first cell): far beyond float16's 65504. MXNet's
+    # autograd, in float32, is the reference.
+    X = np.zeros((1, 1, 8, 8), np.float32)
+    dY = np.full((1, 1, 6, 6), 30000, np.float16)
+    want = mxnet_pool2d_backward(X, dY.astype(np.float32), (3, 3), mode)
+    got = pool2d_backward(X, dY, 3, mode)
+    assert got.dtype == np.float32 and np.isfinite(got).all()
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    if mode == 'avg':  # float16 both: added in float32, rounded once (30000 fits)
+        got16 = pool2d_backward(X.astype(np.float16), dY, 3, 'avg')
+        assert got16.dtype == np.float16
+        np.testing.assert_array_equal(got16, want.astype(np.float16))
+    # The float dtype numpy gives X and dY together (corr2d's rule); float64 for two
+    # integer dtypes.
+    for x, g, dtype in [(np.float16, np.float32, np.float32), (np.int8, np.float16,
+                                                               np.float16),
+                        (np.float64, np.float32, np.float64), (np.float32, np.int32,
+                                                               np.float64),
+                        (np.uint8, np.float32, np.float32), (np.int8, np.int8,
+                                                             np.float64)]:
+        assert pool2d_backward(X.astype(x), dY.astype(g), 3, mode).dtype == dtype
+
+
 # ----------------------------------------------------------------------------------------
 # The compiled kernels (poolbook.kernels) that pool2d_backward runs for float32 and
 # float64: the same numbers as the taught numpy steps above, to the bit, and autograd's.

@@ -293,3 +293,26 @@ def test_on_paper_the_print_note_replaces_the_explorer(page):
     assert page.evaluate(shown) == [True, False]
     page.emulate_media(media='print')
     assert page.evaluate(shown) == [False, True]
+
+
+@pytest.mark.parametrize('step, error', [(-1, ValueError), (1.5, TypeError),
+                                         (True, TypeError), ('2', TypeError)])
+def test_a_negative_or_fractional_step_is_refused_naming_it(step, error):
+    # A negative step drew the window at a negative output cell; a fractional one
+    # crashed inside the figure. Past the last cell, the last window is drawn (above).
+    with pytest.raises(error, match='^step must be an int'):
+        explore(step=step)
+
+
+@pytest.mark.parametrize('settings, error, word', [
+    ({'pool_size': (6, 2)}, ValueError, 'pool_size'),  # beyond the sliders' 1 to 5
+    ({'strides': 0}, ValueError, 'strides'),
+    ({'mode': 'lp'}, ValueError, 'mode'),
+    ({'source': 'cat'}, ValueError, 'source'),
+    ({'ceil_mode': 1}, TypeError, 'ceil_mode'),
+    ({'window': 2}, TypeError, 'window'),
+])
+def test_settings_the_controls_cannot_show_are_refused(settings, error, word):
+    for make in (explorer.build_ui, explorer.Explorer, lambda **s: explorer.page_html(s)):
+        with pytest.raises(error, match=rf'^{word}\b'):
+            make(**settings)

@@ -62,6 +62,13 @@ def test_average_figure_writes_the_mean():
     assert items['equation']['text'] == ['(0 + 1 + 3 + 4) / 4 = 2']  # 8 / 4
 
 
+def test_sum_figure_writes_a_sum_without_a_divisor():
+    # MXNet's sum mode divides by nothing: 0 + 1 + 3 + 4 = 8 (it was drawn divided by 4),
+    # in the animation's frames too (the same arithmetic), as the explorer writes it.
+    items = drawn(draw_pooling(X3, (2, 2), 'sum'))
+    assert items['equation']['text'] == ['0 + 1 + 3 + 4 = 8']
+
+
 def test_figures_have_an_opaque_white_background():
     fig = draw_pooling(X3, (2, 2))
     assert mcolors.to_hex(fig.get_facecolor()) == '#ffffff'

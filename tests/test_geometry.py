@@ -4,6 +4,7 @@ Where the expected values come from: cases worked out by hand in the comments, M
 output shapes, and the windows counted and read one at a time (tests/reference.py);
 never the module's own output.
 """
+import itertools
 import math
 
 import numpy as np
@@ -180,3 +181,17 @@ def test_divisors_of_both_axes(case, ceil_mode, count_include_pad):
 def test_lowest_by_hand(dtype, want):
     value = lowest(dtype)
     assert value == want and value.dtype == dtype
+
+
+def test_mxnet_output_size_counts_mxnets_windows_one_at_a_time():
+    # reference.window_starts adds windows one at a time, MXNet's way: in ceil mode
+    # ('full') until one reaches the last padded cell, even one starting in the padding.
+    from poolbook.geometry import mxnet_output_size
+    from reference import window_starts
+    for n, k, s, p in itertools.product(range(1, 12), range(1, 6), range(1, 5), range(4)):
+        if p < k <= n + 2 * p:
+            for convention, ceil_mode in (('valid', False), ('full', True)):
+                assert mxnet_output_size(n, k, s, p, convention) == len(
+                    window_starts(n, k, s, p, ceil_mode)), (n, k, s, p, convention)
+    with pytest.raises(ValueError, match="convention must be MXNet's 'valid' or 'full'"):
+        mxnet_output_size(4, 2, 1, 0, 'same')

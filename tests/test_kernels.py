@@ -162,6 +162,136 @@ def test_warm_compiles_what_pool2d_runs_and_does_nothing_when_switched_off():
         assert {f: len(f.signatures) for f in signatures} == signatures
 
 
+# ------------------------------------------------------------------ the disk cache
+
+def drop_write_override():
+    """In a child started as root: give up root's right to write where permissions say
+    no (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so that a read-only directory is one."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):
+        if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP: gone at exec
+            raise OSError(ctypes.get_errno(), 'prctl(PR_CAPBSET_DROP) failed')
+
+
+def run_child(code, env, **kwargs):
+    """Run `code` in a fresh Python with exactly `env` (plus PATH); return the result."""
+    env = dict(env, PATH=os.environ.get('PATH', ''))
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          env=env, **kwargs)
+
+
+CHILD_ENV = {k: v for k, v in os.environ.items()
+             if not k.startswith(('NUMBA_', 'XDG_', 'POOLBOOK_', 'PYTHON'))}
+
+
+def test_a_read_only_install_without_a_cache_location_imports_and_computes(tmp_path):
+    # The package copied to a read-only directory, a read-only home, no NUMBA_CACHE_DIR:
+    # numba has nowhere to cache, and would refuse to define the kernel at import.
+    import shutil
+    package = tmp_path / 'site' / 'poolbook'
+    shutil.copytree(os.path.dirname(kernels.__file__), package,
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    home = tmp_path / 'home'
+    home.mkdir()
+    for path in [home, *package.parent.rglob('*'), package.parent]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    code = f'''
+import os, warnings
+for where in ({str(package)!r}, {str(home)!r}):  # really read-only for this process
+    try:
+        open(os.path.join(where, 'probe'), 'w')
+        raise SystemExit('writable: ' + where)
+    except PermissionError:
+        pass
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always', RuntimeWarning)
+    import numpy as np
+    import poolbook
+    from poolbook import kernels, tinynet  # the engine caches its code too
+    assert poolbook.__file__.startswith({str(package)!r}), poolbook.__file__
+    X = np.arange(16, dtype=np.float32).reshape(4, 4)
+    print(poolbook.pool2d(X, 3).tolist(), poolbook.pool2d(X, 3, 'avg').tolist(),
+          kernels.enabled())
+print([str(w.message) for w in caught if w.category is RuntimeWarning])
+'''
+    try:
+        done = run_child(code, dict(CHILD_ENV, HOME=str(home),
+                                    PYTHONPATH=str(package.parent)),
+                         preexec_fn=drop_write_override if os.geteuid() == 0 else None)
+    finally:
+        for path in [home, package.parent, *package.parent.rglob('*')]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results, warned = done.stdout.splitlines()[-2:]
+    # The 3 x 3 windows of 0..15: maxima 10, 11, 14, 15; averages 5, 6, 9, 10.
+    assert results == '[[10.0, 11.0], [14.0, 15.0]] [[5.0, 6.0], [9.0, 10.0]] False'
+    warned = eval(warned)
+    assert len(warned) == 1 and 'NUMBA_CACHE_DIR' in warned[0], warned
+
+
+@needs_numba
+def test_a_corrupt_or_truncated_cache_file_is_compiled_again_and_rewritten(tmp_path):
+    # A function cached through poolbook's njit, in a module of its own so that its
+    # compilation takes a second, not the kernel's minute; kernels.py is loaded alone
+    # (it imports nothing of poolbook's), without the seconds MXNet takes to import.
+    (tmp_path / 'mod').mkdir()
+    (tmp_path / 'mod' / 'tiny.py').write_text(
+        'from poolbook_kernels import njit\n\n\n@njit(cache=True)\ndef twice(x):\n'
+        '    return 2 * x\n')
+    code = f'''
+import importlib.util, sys, warnings
+sys.path.insert(0, {str(tmp_path / 'mod')!r})
+spec = importlib.util.spec_from_file_location('poolbook_kernels', {kernels.__file__!r})
+sys.modules['poolbook_kernels'] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sys.modules['poolbook_kernels'])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always', RuntimeWarning)
+    import tiny
+    print(tiny.twice(21.0), sum(tiny.twice.stats.cache_hits.values()),
+          [str(w.message) for w in caught if w.category is RuntimeWarning])
+'''
+    env = dict(CHILD_ENV, NUMBA_CACHE_DIR=str(tmp_path / 'cache'))
+
+    def run():
+        done = run_child(code, env)
+        assert done.returncode == 0, done.stderr[-3000:]
+        value, hits, warned = done.stdout.splitlines()[-1].split(' ', 2)
+        assert value == '42.0'
+        return int(hits), eval(warned)
+
+    assert run() == (0, [])  # compiled and cached
+    for pattern, damage in (('*.nbi', lambda b: b[:20]), ('*.nbc', lambda b: b'garbage\n')):
+        (path,) = (tmp_path / 'cache').rglob(pattern)
+        path.write_bytes(damage(path.read_bytes()))
+        hits, warned = run()  # compiled again, with one warning
+        assert hits == 0 and len(warned) == 1 and 'could not be read' in warned[0], warned
+        assert 'tiny.twice' in warned[0]
+        assert run() == (1, [])  # and the cache was rewritten
+
+
+@needs_numba
+def test_every_cached_function_of_the_package_is_guarded():
+    from numba.core.dispatcher import Dispatcher
+
+    import importlib
+    import pkgutil
+
+    import poolbook
+    modules = [importlib.import_module(f'poolbook.{info.name}')
+               for info in pkgutil.iter_modules(poolbook.__path__)]
+    null = type(kernels.numba_njit(lambda: 0)._cache)  # numba's, for cache=False
+    cached = {f'{module.__name__}.{name}': f for module in modules
+              for name, f in vars(module).items()
+              if isinstance(f, Dispatcher) and not isinstance(f._cache, null)}
+    # every kernel function, loops' cached copy of chapter 1's loop, tinynet's engine
+    assert {'poolbook.kernels.pool_maps', 'poolbook.loops._cached_loop',
+            'poolbook.tinynet.exp'} <= set(cached)
+    unguarded = [name for name, f in cached.items()
+                 if not isinstance(f._cache, kernels.GuardedCache)]
+    assert not unguarded, unguarded
+
+
 # ----------------------------------------------------------------------------------------
 # Channels last: pool2d(..., layout='NHWC') and its kernel, kernels.pool_nhwc.
 

@@ -4,10 +4,13 @@ Where the expected values come from: the architectures as their papers and Gluon
 them, worked out by hand in the comments (e.g. AlexNet: (224 + 2*2 - 11) // 4 + 1 = 55),
 and Gluon itself running the network on real data; never the code's own output.
 """
+import itertools
+
 import mxnet as mx
 import numpy as np
 import pytest
 from mxnet import nd
+from mxnet.gluon import nn
 
 from poolbook.networks import (Layer, book_networks, describe_layer, lenet,
                                lowers_resolution, predicted_shape, resolution_profile,
@@ -80,14 +83,40 @@ def test_every_traced_map_shape_is_the_output_size_formula(traces):
 
 def test_predicted_shape_by_hand():
     # 10 x 9 input, window (3, 2), stride (2, 3), padding (1, 0):
-    # (10 + 2 - 3) // 2 + 1 = 5 rows, (9 - 2) // 3 + 1 = 3 columns. Ceil mode: rows
-    # ceil(9 / 2) + 1 = 6 (the last start, 10, is before 10 + 1: kept); columns
-    # ceil(7 / 3) + 1 = 4, but the last start, 9, is at 9 + 0: dropped, so 3.
+    # (10 + 2 - 3) // 2 + 1 = 5 rows, (9 - 2) // 3 + 1 = 3 columns. MXNet's ceil mode
+    # ('full'): rows ceil(9 / 2) + 1 = 6; columns ceil(7 / 3) + 1 = 4, MXNet keeping the
+    # last window although it starts at 9, past the input (pool2d's ceil mode drops it).
     layer = Layer('Pooling', (3, 2), (2, 3), (1, 0), 'valid', False, 'max', (1, 1, 10, 9),
                   None, 0)
     assert predicted_shape(layer) == (5, 3)
-    assert predicted_shape(layer._replace(convention='full')) == (6, 3)
+    assert predicted_shape(layer._replace(convention='full')) == (6, 4)
     assert predicted_shape(layer._replace(global_pool=True)) == (1, 1)
+    # A convolution dilated by 2: its 3-cell window spans 5 cells, (10 - 5) // 1 + 1 = 6.
+    conv = Layer('Convolution', (3, 3), (1, 1), (0, 0), 'valid', False, None,
+                 (1, 1, 10, 10), None, 1, (2, 2))
+    assert predicted_shape(conv) == (6, 6)
+
+
+def test_predicted_shape_is_mxnets_shape_inference_for_every_small_layer():
+    # Ceil mode with padding, and dilated convolutions, included: MXNet's own symbolic
+    # shape inference on each layer alone, traced as the networks are.
+    checked = 0
+    for n, k, s, p in itertools.product(range(1, 8), range(1, 5), range(1, 4), range(3)):
+        if p >= k or k > n + 2 * p:
+            continue  # MXNet refuses these (or pads more than the window)
+        for ceil_mode in (False, True):
+            net = nn.MaxPool2D(pool_size=k, strides=s, padding=p, ceil_mode=ceil_mode)
+            (layer,) = trace(net, (1, 1, n, n + 1))
+            assert predicted_shape(layer) == layer.shape_out[2:], layer
+            checked += 1
+        for d in (1, 2, 3):
+            if d * (k - 1) + 1 > n + 2 * p:
+                continue
+            net = nn.Conv2D(1, kernel_size=k, strides=s, padding=p, dilation=d)
+            (layer,) = trace(net, (1, 1, n, n + 1))
+            assert predicted_shape(layer) == layer.shape_out[2:], layer
+            checked += 1
+    assert checked > 600
 
 
 def test_labels():

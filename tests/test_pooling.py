@@ -19,6 +19,8 @@ import math
 import mxnet as mx
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from mxnet import nd
@@ -843,3 +845,77 @@ def test_bad_input_is_refused_with_a_clear_message(X, error, words):
         np.testing.assert_array_equal(as_numpy(X), before)
     else:
         assert X == before
+
+
+# ----------------------------------------------------------------------------------------
+# Ties: the first maximum in row-major order, as MXNet and PyTorch. Only a zero shows it.
+
+SIGNED = np.array([0.0, -0.0, -1.0])
+
+
+@pytest.mark.parametrize('numpy_path', [False, True])
+@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.float16])
+def test_a_zero_maximum_takes_the_sign_of_the_windows_first_zero(rng, numpy_path, dtype):
+    # Windows of +0.0, -0.0 and -1: the maximum is a zero of either sign. PyTorch keeps
+    # the first maximum in row-major order (`val > max`), so its sign is the first
+    # zero's. Both of pool2d's paths, and float16 (always numpy's), must agree with it.
+    for case in range(40):
+        H, W = rng.integers(1, 8, size=2)
+        k_h, k_w = int(rng.integers(1, H + 1)), int(rng.integers(1, W + 1))
+        p_h, p_w = int(rng.integers(0, k_h // 2 + 1)), int(rng.integers(0, k_w // 2 + 1))
+        s_h, s_w = (int(s) for s in rng.integers(1, 3, size=2))
+        X = rng.choice(SIGNED, size=(2, 3, H, W)).astype(dtype)
+        args = dict(strides=(s_h, s_w), padding=(p_h, p_w))
+        want = F.max_pool2d(torch.from_numpy(X.astype(np.float32)), (k_h, k_w),
+                            stride=(s_h, s_w), padding=(p_h, p_w)).numpy()
+        with (kernels.numpy_only() if numpy_path else contextlib.nullcontext()):
+            got = pool2d(X, (k_h, k_w), **args)
+        np.testing.assert_array_equal(got, want)
+        assert np.array_equal(np.signbit(got), np.signbit(want)), (case, X, args)
+
+
+@pytest.mark.parametrize('window, first', [
+    ([[-1, -0.0], [0.0, -1]], -0.0),  # row-major: -0.0 first; column-major: +0.0 first
+    ([[-1, 0.0], [-0.0, -1]], 0.0),
+    ([[-0.0, 0.0, -0.0]], -0.0),
+    ([[0.0, -0.0, 0.0]], 0.0),
+    ([[-0.0], [-0.0]], -0.0),  # every zero negative: -0.0 whatever the order
+])
+@pytest.mark.parametrize('numpy_path', [False, True])
+def test_signed_zero_ties_by_hand_and_as_mxnet(window, first, numpy_path):
+    X = np.array(window, np.float32)
+    with (kernels.numpy_only() if numpy_path else contextlib.nullcontext()):
+        got = pool2d(X, X.shape)
+    assert got.shape == (1, 1) and got[0, 0] == 0
+    assert np.signbit(got[0, 0]) == np.signbit(first)
+    theirs = nd.Pooling(nd.array(X[None, None]), kernel=X.shape, pool_type='max')
+    assert np.signbit(theirs.asnumpy()[0, 0, 0, 0]) == np.signbit(first)
+
+
+@pytest.mark.parametrize('numpy_path', [False, True])
+def test_a_float32_average_whose_sum_passes_float32s_maximum_is_inf_as_mxnets(numpy_path):
+    # Two cells of 3e38: their sum, 6e38, passes float32's maximum (3.4e38). Sums of
+    # float32 are taken in float32 (MXNet's rule), so the average is inf, as MXNet's
+    # is, on both paths and in global and adaptive pooling; float64 holds it.
+    A = np.full((1, 1, 2, 2), 3e38, np.float32)
+    theirs = nd.Pooling(nd.array(A), kernel=(1, 2), pool_type='avg').asnumpy()
+    assert np.isposinf(theirs).all()
+    with (kernels.numpy_only() if numpy_path else contextlib.nullcontext()):
+        assert np.isposinf(pool2d(A, (1, 2), 'avg')).all()
+    assert np.isposinf(poolbook.global_pool2d(A, 'avg')).all()
+    assert np.isposinf(poolbook.adaptive_pool2d(A, 1, 'avg')).all()
+    np.testing.assert_array_equal(pool2d(A.astype(np.float64), (1, 2), 'avg'),
+                                  np.full((1, 1, 2, 1), np.float64(np.float32(3e38))))
+
+
+def test_a_zero_maximum_takes_the_first_zeros_sign_channels_last_too(rng):
+    # layout='NHWC' runs its own kernel (rows, then columns, as pool_maps): the sign of
+    # a zero maximum is still the first zero's in row-major order, as PyTorch gives it.
+    for _ in range(40):
+        H, W = (int(n) for n in rng.integers(1, 7, size=2))
+        k_h, k_w = int(rng.integers(1, H + 1)), int(rng.integers(1, W + 1))
+        X = rng.choice(SIGNED, size=(2, H, W, 3)).astype(np.float32)
+        first = np.ascontiguousarray(np.moveaxis(X, -1, -3))
+        want = F.max_pool2d(torch.from_numpy(first), (k_h, k_w), stride=1).numpy()
+        got = np.moveaxis(pool2d(X, (k_h, k_w), layout='NHWC'), -1, -3)
+        assert np.array_equal(np.signbit(got), np.signbit(want)), (X, k_h, k_w)

@@ -68,7 +68,7 @@ def test_consistency_counts_agreements():
 
 @pytest.mark.parametrize('a, b, error, words', [
     (np.array([1, 2]), np.array([1, 2, 3]), ValueError, ['a and b', 'same shape']),
-    (np.array([]), np.array([]), ValueError, ['a and b', 'empty']),
+    (np.array([]), np.array([]), ValueError, ['a must hold values', '(0,)']),
     ([1, 2], np.array([1, 2]), TypeError, ['a must']),
     (np.array([1, 2]), (1, 2), TypeError, ['b must']),
 ])
@@ -85,7 +85,7 @@ def test_relative_change_refuses_an_empty_or_all_zero_reference():
     assert 'Y is all zeros' in str(info.value)
     with pytest.raises(ValueError) as info:
         relative_change(np.zeros((0, 2)), np.zeros((0, 2)))
-    assert 'Y is empty' in str(info.value)
+    assert 'Y must hold values, got shape (0, 2)' in str(info.value)
 
 
 def test_shift_change_refuses_what_it_cannot_measure():
@@ -274,3 +274,21 @@ def test_periodic_output_refuses_what_it_cannot_wrap(X, pool, margin, error, wor
 def test_split_shift_refuses_outputs_of_different_shapes():
     with pytest.raises(ValueError, match='same shape'):
         split_shift(np.ones((4, 4)), np.ones((4, 5)))
+
+
+@pytest.mark.parametrize('scale', [1e200, 1e-200, 1e300, 1e-300, 1.0])
+def test_relative_change_scales_first_so_extremes_neither_overflow_nor_underflow(scale):
+    # Y = s (1, 2), Z = s (1, 3): ||Z - Y|| / ||Y|| = 1 / sqrt(5) for every scale s. Taken
+    # as they are, the squares overflow to inf near 1e200 (inf / inf = NaN) and underflow
+    # to 0 near 1e-200 (0 / 0 = NaN).
+    Y, Z = np.array([1.0, 2.0]) * scale, np.array([1.0, 3.0]) * scale
+    assert relative_change(Y, Z) == pytest.approx(1 / np.sqrt(5), rel=1e-12)
+    assert relative_change(Z, Y) == pytest.approx(1 / np.sqrt(10), rel=1e-12)
+
+
+def test_relative_change_at_the_edges_of_float64():
+    # Opposite signs at the largest float64: Z - Y would overflow; the change is 2.
+    assert relative_change(np.array([1e308, -1e308]), np.array([-1e308, 1e308])) == 2.0
+    # A change beyond float64 (1e400) is inf; NaN propagates.
+    assert relative_change(np.array([1e-200]), np.array([1e200])) == np.inf
+    assert np.isnan(relative_change(np.array([1.0, np.nan]), np.array([1.0, 2.0])))

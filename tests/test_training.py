@@ -123,33 +123,36 @@ def test_place_accepts_the_last_corner_that_fits():
 def test_compare_by_hand():
     # a: mean 3, sample variance 1; b: mean 1, variance 1. Standard error of the
     # difference sqrt(1/3 + 1/3) = 0.816; the difference 2 is more than 2 x 0.816.
-    assert compare([2, 3, 4], [0, 1, 2]) == 'above'
-    assert compare([0, 1, 2], [2, 3, 4]) == 'below'
+    A = np.array  # compare takes arrays, as every function of the package (lists refused)
+    assert compare(A([2, 3, 4]), A([0, 1, 2])) == 'above'
+    assert compare(A([0, 1, 2]), A([2, 3, 4])) == 'below'
     # Difference 1 < 2 x 0.816: within the spread.
-    assert compare([1, 2, 3], [0, 1, 2]) == 'level'
+    assert compare(A([1, 2, 3]), A([0, 1, 2])) == 'level'
     # No spread at all: any difference decides, none is level.
-    assert compare([1, 1], [0.5, 0.5]) == 'above' and compare([1, 1], [1, 1]) == 'level'
+    assert compare(A([1, 1]), A([0.5, 0.5])) == 'above'
+    assert compare(A([1, 1]), A([1, 1])) == 'level'
     with pytest.raises(ValueError, match='at least two'):
-        compare([1], [1, 2])
+        compare(A([1]), A([1, 2]))
 
 
 def test_standard_errors_and_clear_compare_by_hand():
     # As above: difference 2, standard error sqrt(2/3) = 0.8165, so 2.449 errors: 'above'
     # by compare, but within 0.5 of its threshold 2, so clear_compare refuses it.
-    assert abs(standard_errors([2, 3, 4], [0, 1, 2]) - 2 / np.sqrt(2 / 3)) < 1e-12
+    A = np.array  # arrays (lists refused, as everywhere in the package)
+    assert abs(standard_errors(A([2, 3, 4]), A([0, 1, 2])) - 2 / np.sqrt(2 / 3)) < 1e-12
     with pytest.raises(ValueError, match='too near the threshold'):
-        clear_compare([2, 3, 4], [0, 1, 2])
+        clear_compare(A([2, 3, 4]), A([0, 1, 2]))
     # Difference 3: 3.674 errors, clearly above; difference 1: 1.225 errors, level.
-    assert clear_compare([3, 4, 5], [0, 1, 2]) == 'above'
-    assert clear_compare([0, 1, 2], [3, 4, 5]) == 'below'
-    assert clear_compare([1, 2, 3], [0, 1, 2]) == 'level'
+    assert clear_compare(A([3, 4, 5]), A([0, 1, 2])) == 'above'
+    assert clear_compare(A([0, 1, 2]), A([3, 4, 5])) == 'below'
+    assert clear_compare(A([1, 2, 3]), A([0, 1, 2])) == 'level'
     # Difference 1.5: 1.837 errors, level by compare but too near the threshold.
     with pytest.raises(ValueError, match='too near the threshold'):
-        clear_compare([1.5, 2.5, 3.5], [0, 1, 2])
-    assert standard_errors([1, 1], [0.5, 0.5]) == np.inf
-    assert standard_errors([1, 1], [1, 1]) == 0.0
+        clear_compare(A([1.5, 2.5, 3.5]), A([0, 1, 2]))
+    assert standard_errors(A([1, 1]), A([0.5, 0.5])) == np.inf
+    assert standard_errors(A([1, 1]), A([1, 1])) == 0.0
     with pytest.raises(ValueError, match='at least two'):
-        standard_errors([1], [1, 2])
+        standard_errors(A([1]), A([1, 2]))
 
 
 # --- the same network in PyTorch ----------------------------------------------------------
@@ -187,7 +190,9 @@ def test_unknown_torch_downsampling_is_refused():
 
 def test_agrees_by_hand():
     # The largest magnitude is 10, so rtol 1e-4 allows differences up to 1e-3.
-    assert agrees([10.0, 1.0], [10.0, 1.0009])
-    assert not agrees([10.0, 1.0], [10.0, 1.0011])
+    A = np.array  # arrays (lists refused, as everywhere in the package), or two numbers
+    assert agrees(A([10.0, 1.0]), A([10.0, 1.0009]))
+    assert not agrees(A([10.0, 1.0]), A([10.0, 1.0011]))
+    assert agrees(10.0, 10.0009) and not agrees(10.0, 10.0011)
     with pytest.raises(ValueError, match='same shape'):
-        agrees([1.0], [1.0, 2.0])
+        agrees(A([1.0]), A([1.0, 2.0]))

@@ -13,6 +13,7 @@ cases worked out by hand in the comments next to them; never the function's own 
 * bad arguments: the same errors as pool2d, clear messages for beta, input never changed.
 """
 import math
+from fractions import Fraction
 import tracemalloc
 
 import mxnet as mx
@@ -108,6 +109,17 @@ def test_count_hand_computed_max():
     want = {'comparisons': 12, 'additions': 0, 'divisions': 0, 'reads': 16, 'writes': 4}
     assert ops == want
     assert pool_cost((1, 4, 4), 2, 'max', strides=2) == want
+
+
+@pytest.mark.parametrize('where', range(4))
+def test_count_propagates_nan_wherever_it_lies_in_the_window(where):
+    # A 2 x 2 window holding NaN gives NaN, as pool2d does, whether the NaN comes first
+    # or after a larger number; the other window stays 7.
+    X = np.array([[[1.0, 5.0, 6.0, 7.0], [2.0, 0.0, 3.0, 4.0]]])
+    X[0, where // 2, where % 2] = np.nan
+    Y, ops = count_pool_ops(X, 2, 'max', strides=2)
+    assert np.isnan(Y[0, 0, 0]) and Y[0, 0, 1] == 7
+    assert ops['comparisons'] == 6
 
 
 def test_count_hand_computed_avg_with_padding():
@@ -557,6 +569,8 @@ def test_bad_inputs_are_refused(function, bad, error, words):
     (True, TypeError, 'got True of type bool'),
     (1j, TypeError, 'of type complex'),
     (np.array([1.0]), TypeError, 'of type ndarray'),
+    (10**400, ValueError, 'beta must be a finite number'),  # beyond float64
+    (-Fraction(1, 3), ValueError, 'at least 0'),
 ])
 def test_bad_beta_is_refused_and_the_input_unchanged(pool, beta, error, words):
     X = X4.copy()
@@ -566,9 +580,12 @@ def test_bad_beta_is_refused_and_the_input_unchanged(pool, beta, error, words):
     np.testing.assert_array_equal(X, X4)
 
 
-@pytest.mark.parametrize('beta', [0, 2, np.float32(0.5), np.int64(3)])
-def test_numpy_and_int_betas_are_accepted(beta):
-    assert np.all(np.isfinite(softmax_pool(X4, 2, beta)))
+@pytest.mark.parametrize('beta', [0, 2, np.float32(0.5), np.int64(3), Fraction(1, 2)])
+@pytest.mark.parametrize('pool', POOLS)
+def test_numpy_int_and_fraction_betas_are_accepted_as_their_float(pool, beta):
+    # A Fraction passed the check and then failed in np.exp: every real number is
+    # taken as the float numpy computes with.
+    np.testing.assert_array_equal(pool(X4, 2, beta), pool(X4, 2, float(beta)))
 
 
 @pytest.mark.parametrize('pool', POOLS)
@@ -641,7 +658,7 @@ def test_beta_sweep_levels_are_the_average_and_the_maximum():
 
 
 @pytest.mark.parametrize('window, betas, error, words', [
-    (np.zeros((1, 2, 2)), [1.0], ValueError, ['window', '2-D', '(1, 2, 2)']),
+    (np.zeros((1, 2, 2)), [1.0], ValueError, ['window', '(H, W)', '(1, 2, 2)']),
     ([[0.0, 1.0]], [1.0], TypeError, ['window', 'list']),
     (np.zeros((2, 2)), [1.0, -1.0], ValueError, ['beta', '-1.0']),
 ])

@@ -36,26 +36,50 @@ ndarray for any numpy input; an MXNet result on the input's context). When two a
 go in, as in `corr2d(X, K)`, the result is of X's kind. They refuse, with a TypeError
 or ValueError that names the parameter, its value and the rule: masked arrays (the mask
 would be silently ignored: pass `X.filled(value)`), lists and scalars (say
-`np.asarray`), bools and complex numbers, empty axes, and sizes no array could hold
-(window, stride or padding above 2**60, outputs above 2**59 cells); an output merely too
-large for this machine's memory raises numpy's MemoryError at once. No function changes
-its input, and none runs long because a window is huge and the input small.
+`np.asarray`), bools and complex numbers, empty axes, sparse NDArrays (say
+`X.tostype('default')`), and sizes no array could hold (window, stride or padding above
+2**60, outputs above 2**59 cells); an output merely too large for this machine's memory
+raises numpy's MemoryError at once. No function changes its input, and none runs long
+because a window is huge and the input small.
+Gradients: poolbook computes in numpy and numba, outside MXNet's autograd graph, so
+inside `autograd.record()` every function refuses (TypeError) an MXNet array that is
+part of the recorded graph (given `attach_grad()`, or computed from one) rather than
+return a result whose gradient would silently be 0; `X.detach()` passes the values
+alone. Pooling's gradient is MXNet's (`nd.Pooling`, Gluon's layers) or, computed by the
+package, `pool2d_backward`. PyTorch tensors are not taken (pass `t.numpy()`).
 Dtypes: maximum pooling returns the input's dtype, exactly. Sums are taken in float32
-for float16 and float32 (as MXNet does: a float16 average of 60000s is 60000, not inf)
-and in float64 for float64 and integers (exact up to 2**53: int8 products never wrap);
+for float16 and float32 (as MXNet does: a float16 average of 60000s is 60000, not inf;
+and a float32 average whose sum passes float32's maximum, about 3.4e38, is inf, as
+MXNet's is: pass float64 for such values), and in float64 for float64 and integers
+(exact up to 2**53: int8 products never wrap);
 an average comes back in the input's float dtype, or float64 for integers, and `corr2d`
-follows the same rule with the wider dtype of X and K. NaN propagates; inf - inf in an
-average gives NaN. The teaching loops of `poolbook.loops` take float32 or float64 only
-and compute in it (chapter 1's loops also refuse `mx.np` arrays); functions that build
-the padding or a window's weights refuse maps that are mostly padding and above 2**22
-cells, and ReLU networks for windows above 1024 cells, pointing to `pool2d`, which builds
-neither. `variants.max_pool_by_relu` computes in float64 and refuses infinities, NaN,
-magnitudes above 2**1000 and integers above 2**53; its error is at most a few float64
-roundings of the largest magnitude in the window. Memory: `pool2d` holds the output plus
+follows the same rule with the wider dtype of X and K, as does `pool2d_backward`'s
+dL/dX for X and dY (added up in at least float32). NaN propagates; inf - inf in an
+average gives NaN. Ties: a maximum is the window's first maximum in row-major order (as
+in MXNet and PyTorch), which shows only in the sign of a zero maximum when a window
+holds both +0.0 and -0.0; a sum adds the cells as they are (-0.0s alone give -0.0).
+Relative changes and norms (`shift.relative_change`) scale their values first, so that
+values near 1e200 or 1e-200 neither overflow nor underflow. The teaching loops of
+`poolbook.loops` take float32 or float64 (in either byte order) only and compute in it
+(chapter 1's loops also refuse `mx.np` arrays); functions that build the padding or a
+window's weights refuse maps that are mostly padding and above 2**22 cells, and ReLU
+networks for windows above 1024 cells, pointing to `pool2d`, which builds neither.
+`variants.max_pool_by_relu` computes in float64 and refuses infinities, NaN, magnitudes
+above 2**1000 and integers above 2**53; its error is at most a few float64 roundings of
+the largest magnitude in the window. Memory: `pool2d` holds the output plus
 a few MiB: it reads, converts and copies the input a chunk of maps at a time (NDArrays,
-Fortran order, byte swaps, integers), and lends its numpy result to MXNet without a copy
-(bench/pooling_memory.py measures it against the budget of one padded copy of the input
-plus the output).
+Fortran order, byte swaps, integers), and lends its numpy result to MXNet without a copy;
+so do `global_pool2d`, `adaptive_pool2d` and the blur functions (`adaptive.chunks`;
+`max_blur_pool2d` also holds its stride-1 maximum). bench/pooling_memory.py measures them
+against the budget of one padded copy of the input plus the output; `pool2d_backward`
+holds its input and output-sized arrays whole.
+Steps: a function that is a step of another (the row and column passes, the bins, the
+backward pass's steps, the kernel's passes, the window arithmetic of
+`poolbook.geometry`) takes what that function has checked and does not check again;
+tests/test_input_rule.py lists each with the function that calls it, and holds every
+other public function to the rule above.
+A numba that cannot cache on disk (no writable place: set NUMBA_CACHE_DIR) leaves
+`pool2d` on its numpy path, with one warning; a corrupt cache file is compiled again.
 """
 from poolbook.arrays import as_ndarray, like_input, to_numpy
 from poolbook.checks import as_pair, check_pool_args

@@ -15,10 +15,13 @@ Conventions (tested in tests/test_antialias.py):
   can replace a pooling layer.
 * dtypes as for average pooling: sums in float32 for float16 and float32, in float64 for
   float64 and integers; the result in the input's float dtype, or float64 for integers.
+* Memory: the input is read and converted a few maps at a time (`adaptive.chunks`), as
+  pool2d reads it; max_blur_pool2d holds its stride-1 maximum, about the input's size.
 """
 import numpy as np
 
-from poolbook.arrays import like_input, mean_dtype, sum_dtype, to_numpy
+from poolbook.adaptive import chunks
+from poolbook.arrays import like_input, mean_dtype, sum_dtype
 from poolbook.checks import as_pair, check_filter_size, check_input, check_pool_args
 from poolbook.pooling import pool2d
 
@@ -48,19 +51,20 @@ def blur_axis(A, axis, weights, stride):
 
 def blur_pool2d(X, *, strides=2, filter_size=3):
     """Blur each channel of X with a binomial filter; keep every strides-th cell."""
-    A = to_numpy(X)
-    check_input(A, ndims=(2, 3, 4))
+    check_input(X, ndims=(2, 3, 4))
     s_h, s_w = as_pair(strides, 'strides', minimum=1)
-    dtype = sum_dtype(A.dtype)  # float32 for float16 and float32, float64 otherwise
+    dtype = sum_dtype(X.dtype)  # float32 for float16 and float32, float64 otherwise
     weights = binomial_filter(filter_size).astype(dtype)
-    Y = blur_axis(blur_axis(A.astype(dtype), -2, weights, s_h), -1, weights, s_w)
-    return like_input(np.ascontiguousarray(Y, dtype=mean_dtype(A.dtype)), X)
+    out_hw = (-(-X.shape[-2] // s_h), -(-X.shape[-1] // s_w))  # ceil(n / stride)
+    Y, blocks = chunks(X, out_hw, dtype, mean_dtype(X.dtype))
+    for M, Z in blocks:  # a few maps at a time, converted to `dtype`
+        Z[...] = blur_axis(blur_axis(M, -2, weights, s_h), -1, weights, s_w)
+    return like_input(Y, X)
 
 
 def max_blur_pool2d(X, pool_size=2, *, strides=2, filter_size=3):
     """Max pooling at stride 1, then blur_pool2d: Zhang's anti-aliased max pooling."""
-    A = to_numpy(X)
-    check_pool_args(A, pool_size, 'max', strides)
+    check_pool_args(X, pool_size, 'max', strides)
     check_filter_size(filter_size)
-    dense = pool2d(A, pool_size, 'max', strides=1)
-    return like_input(blur_pool2d(dense, strides=strides, filter_size=filter_size), X)
+    dense = pool2d(X, pool_size, 'max', strides=1)  # X's kind and dtype
+    return blur_pool2d(dense, strides=strides, filter_size=filter_size)

@@ -10,11 +10,18 @@ The rule (stated for readers in the package docstring, poolbook/__init__.py):
   would otherwise silently drop: pass `X.filled(value)`), and everything that is not an
   array (lists, tuples, scalars: say `np.asarray(X)` to mean them as an array);
 * returned: a numpy input gives a plain numpy ndarray, an `mx.nd.NDArray` an NDArray and
-  an `mx.np.ndarray` an `mx.np.ndarray`, on the input's context.
+  an `mx.np.ndarray` an `mx.np.ndarray`, on the input's context;
+* gradients: poolbook computes in numpy (and numba), outside MXNet's autograd graph, so
+  a result computed from an MXNet array that autograd is recording would carry no
+  gradient back: a silent zero. Inside `autograd.record()`, an array that is part of
+  the recorded graph (given `attach_grad()`, or computed from one) is refused with a
+  TypeError naming the rule; `X.detach()` passes its values alone. Gradients through
+  pooling come from MXNet's operators (`nd.Pooling`, Gluon's layers) or, computed by
+  the package itself, from `poolbook.pool2d_backward`.
 """
 import mxnet as mx
 import numpy as np
-from mxnet import nd
+from mxnet import autograd, nd
 
 
 def check_kind(X, name='X'):
@@ -30,7 +37,8 @@ def check_kind(X, name='X'):
     Raises
     ------
     TypeError
-        For a masked array (pass X.filled(value)) and for anything not an array.
+        For a masked array (pass X.filled(value)), for anything not an array, for an
+        MXNet array that is not dense and for one autograd is recording (`recorded`).
     """
     if isinstance(X, np.ma.MaskedArray):
         raise TypeError(f"{name} is a numpy masked array, whose mask poolbook would ignore: "
@@ -38,6 +46,40 @@ def check_kind(X, name='X'):
     if not isinstance(X, (np.ndarray, nd.NDArray)):
         raise TypeError(f"{name} must be a numpy array or an mx.nd.NDArray (or mx.np."
                         f"ndarray), got {type(X).__name__} (np.asarray makes a list an array)")
+    if isinstance(X, nd.NDArray):
+        if X.stype != 'default':
+            raise TypeError(f"{name} is a sparse NDArray (storage type {X.stype!r}), which "
+                            f"poolbook does not take: pass {name}.tostype('default')")
+        if recorded(X):
+            raise TypeError(f"{name} is an MXNet array that autograd is recording (inside "
+                            f"autograd.record(), from an array given attach_grad()): "
+                            f"poolbook computes outside MXNet's graph, so the gradient "
+                            f"through it would be silently 0. Use MXNet's operators "
+                            f"(nd.Pooling, Gluon's layers) where a gradient must flow, "
+                            f"poolbook.pool2d_backward for pooling's gradient, or pass "
+                            f"{name}.detach() for the values alone")
+
+
+def recorded(X):
+    """True when autograd is recording and the MXNet array X is part of its graph.
+
+    Parameters
+    ----------
+    X : mx.nd.NDArray or mx.np.ndarray
+
+    Returns
+    -------
+    bool
+        True inside `autograd.record()` for an array given `attach_grad()` or computed
+        from one there: a result poolbook computed from it would get no gradient.
+    """
+    if not autograd.is_recording():
+        return False
+    try:
+        autograd.get_symbol(X)  # MXNet refuses an array outside every recorded graph
+    except mx.base.MXNetError:
+        return False
+    return True
 
 
 def to_numpy(X, name='X'):
@@ -84,6 +126,9 @@ def map_chunks(X, name='X'):
         order.
     """
     check_kind(X, name)
+    if X.ndim < 2:
+        raise ValueError(f"{name} must have at least two axes, (..., H, W), got shape "
+                         f"{tuple(X.shape)}")
     lead, hw = tuple(X.shape[:-2]), tuple(X.shape[-2:])
     count = int(np.prod(lead))
     if isinstance(X, nd.NDArray):  # an NDArray is contiguous: reshaping it is free
@@ -154,11 +199,37 @@ def as_ndarray(X, dtype=None):
     -------
     mx.nd.NDArray
     """
-    dtype = np.dtype(X.dtype if dtype is None else dtype)
+    check_kind(X)
+    dtype = real_dtype(X.dtype if dtype is None else dtype)
     if isinstance(X, nd.NDArray):
         X = X.as_nd_ndarray()
         return X if X.dtype == dtype else X.astype(dtype)
     return nd.array(to_numpy(X), dtype=dtype)
+
+
+def real_dtype(dtype, name='dtype'):
+    """`dtype` as a numpy.dtype in native byte order; a TypeError unless it is real numbers.
+
+    Parameters
+    ----------
+    dtype : numpy.dtype, or a name or type numpy.dtype takes
+        An integer or float dtype, of either byte order.
+    name : str, default 'dtype'
+        The parameter's name, for a refusal.
+
+    Returns
+    -------
+    numpy.dtype
+    """
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"{name} must be a numpy dtype of real numbers, got {dtype!r} "
+                        f"({error})") from None
+    if dtype.kind not in 'iuf':
+        raise TypeError(f"{name} must be a dtype of real numbers (integers or floats), "
+                        f"got {dtype.name}")
+    return dtype.newbyteorder('=')
 
 
 def sum_dtype(dtype):
@@ -166,13 +237,13 @@ def sum_dtype(dtype):
 
     float32 for float16 (a float16 sum of 60000s overflows) and float32, float64 for
     float64 and every integer dtype (exact for sums below 2**53: int8 products never
-    wrap).
+    wrap). Always in native byte order.
 
     Parameters
     ----------
     dtype : numpy.dtype, or a name or type numpy.dtype takes
     """
-    dtype = np.dtype(dtype)
+    dtype = real_dtype(dtype)
     if dtype.kind != 'f':
         return np.dtype(np.float64)  # exact for every sum below 2**53
     return max(dtype, np.dtype(np.float32), key=lambda d: d.itemsize)
@@ -184,7 +255,7 @@ def mean_dtype(dtype):
     Parameters
     ----------
     dtype : numpy.dtype, or a name or type numpy.dtype takes
-        The values' dtype; the result is a numpy.dtype.
+        The values' dtype; the result is a numpy.dtype in native byte order.
     """
-    dtype = np.dtype(dtype)
+    dtype = real_dtype(dtype)
     return dtype if dtype.kind == 'f' else np.dtype(np.float64)

@@ -11,6 +11,11 @@ and where windows overlap the shares add up:
   it); a window whose maximum is NaN gives it to its first NaN, the cell behind the NaN.
 * avg: every input cell of the window gets dY[i, j] / divisor, the divisor pool2d uses.
 
+dL/dX comes back in the float dtype numpy gives X and dY together (float64 for two
+integer dtypes), as corr2d's result does, and is added up in at least float32
+(`arrays.sum_dtype`): a float16 dY whose shares overlap neither overflows nor loses
+digits on the way.
+
 Padding cells are not input cells, so they receive nothing. The loops run over the
 window offsets that read input cells (or, when the window is larger than the input, over
 the input cells), each step a whole block of outputs at once: memory stays that of X and
@@ -22,7 +27,7 @@ import numpy as np
 
 # pool2d_backward calls the compiled kernel by the name chapter 5 gives it.
 from poolbook import kernels as compiled
-from poolbook.arrays import like_input, to_numpy
+from poolbook.arrays import check_kind, like_input, mean_dtype, sum_dtype, to_numpy
 from poolbook.checks import check_input, check_pool_args
 from poolbook.geometry import axis_taps, cell_taps, divisor, output_size
 from poolbook.pooling import check_layout
@@ -81,6 +86,7 @@ def avg_backward(share, rows, cols, dX):
 
 def check_gradient(dY, expected_shape):
     """Refuse an output gradient dY unless it is real numbers in the output's shape."""
+    check_kind(dY, 'dY')
     if tuple(dY.shape) != tuple(expected_shape):
         raise ValueError(f"dY must have the shape of the pooled output, "
                          f"{tuple(expected_shape)}, got {tuple(dY.shape)}")
@@ -101,10 +107,12 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
     out_h = output_size(n_h, k_h, s_h, p_h, ceil_mode)
     out_w = output_size(n_w, k_w, s_w, p_w, ceil_mode)
     check_gradient(G, A.shape[:-2] + (out_h, out_w))
-    maps, G = A.reshape(-1, n_h, n_w), G.reshape(-1, out_h, out_w)
+    dtype = mean_dtype(np.result_type(A.dtype, G.dtype))  # corr2d's rule
+    maps = A.reshape(-1, n_h, n_w)
+    G = G.reshape(-1, out_h, out_w).astype(sum_dtype(dtype), copy=False)  # >= float32
     rows = axis_steps(n_h, k_h, s_h, p_h, out_h)
     cols = axis_steps(n_w, k_w, s_w, p_w, out_w)
-    dX = np.zeros(maps.shape, G.dtype if G.dtype.kind == 'f' else np.float64)
+    dX = np.zeros(maps.shape, G.dtype)
     if mode != 'max':
         div_h = divisor(n_h, k_h, s_h, p_h, out_h, count_include_pad)
         div_w = divisor(n_w, k_w, s_w, p_w, out_w, count_include_pad)
@@ -116,7 +124,7 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
         max_backward(maps, G, rows, cols, dX)
     else:
         avg_backward(G / div, rows, cols, dX)
-    return like_input(dX.reshape(A.shape), X)
+    return like_input(dX.reshape(A.shape).astype(dtype, copy=False), X)
 
 
 def backward_channels_last(X, dY, pool_size, mode='max', *, strides=1, padding=0,

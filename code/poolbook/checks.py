@@ -9,6 +9,7 @@ poolbook.variants. Chapters import some of them from here, where they used to li
 still can (`__getattr__` below). `check_filter_size` (antialias.py) is still here, for
 now; `check_corners` lives in poolbook.training.
 """
+import collections.abc
 import importlib
 import math
 import numbers
@@ -125,6 +126,31 @@ def check_input(X, ndims, name='X'):
         raise ValueError(f"{name} must not have an empty axis, got shape {tuple(X.shape)}")
     dtype = np.dtype(X.dtype)
     if dtype.kind not in 'iuf':  # signed and unsigned integers, floats
+        raise TypeError(f"{name} must hold real numbers, got dtype {dtype.name}")
+
+
+def check_values(X, name='X'):
+    """Refuse an input that is not a non-empty array of real numbers, of any rank.
+
+    Parameters
+    ----------
+    X : object
+    name : str, default 'X'
+        The parameter's name, for a refusal.
+
+    Raises
+    ------
+    TypeError
+        As `check_input`: not an array (of the kinds `arrays.check_kind` takes), or not
+        real numbers.
+    ValueError
+        For a 0-d array or an empty axis.
+    """
+    check_kind(X, name)
+    if X.ndim == 0 or 0 in X.shape:
+        raise ValueError(f"{name} must hold values, got shape {tuple(X.shape)}")
+    dtype = np.dtype(X.dtype)
+    if dtype.kind not in 'iuf':
         raise TypeError(f"{name} must hold real numbers, got dtype {dtype.name}")
 
 
@@ -257,6 +283,126 @@ def check_output_cells(shape, names='pool_size, strides and padding'):
     if cells > np.iinfo(np.intp).max // 16:
         raise ValueError(f"{names} give an output of shape {tuple(shape)}, {cells:.3g} "
                          f"cells: more than any array can hold")
+
+
+# ----------------------------------------------------------------------------------------
+# Arguments that are not arrays: counts, numbers, functions, lists of texts, mappings.
+
+def check_int(value, name, minimum=None, maximum=None):
+    """Refuse anything but an int (bools refused) from `minimum` to `maximum`; return it.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The parameter's name, for the message.
+    minimum, maximum : int, optional
+        The bounds, both included; default None: unbounded.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError, ValueError
+    """
+    if not is_int(value):
+        raise TypeError(f"{name} must be an int, got {value!r} of type "
+                        f"{type(value).__name__}")
+    if (minimum is not None and value < minimum) or (maximum is not None
+                                                     and value > maximum):
+        bounds = (f'from {minimum} to {maximum}' if minimum is not None and maximum is not None
+                  else f'at least {minimum}' if minimum is not None else f'at most {maximum}')
+        raise ValueError(f"{name} must be an int {bounds}, got {value!r}")
+    return int(value)
+
+
+def check_number(value, name, *, positive=False, minimum=None):
+    """Refuse anything but a finite real number (bools refused); return it as a float.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The parameter's name, for the message.
+    positive : bool, default False
+        Refuse 0 and negative numbers too.
+    minimum : float, optional
+        The least value allowed; default None: no bound.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError, ValueError
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} of type "
+                        f"{type(value).__name__}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if (positive and value <= 0) or (minimum is not None and value < minimum):
+        raise ValueError(f"{name} must be {'above 0' if positive else f'at least {minimum}'}"
+                         f", got {value!r}")
+    return float(value)
+
+
+def check_callable(value, name):
+    """Refuse anything that cannot be called.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The parameter's name, for the message.
+
+    Raises
+    ------
+    TypeError
+    """
+    if not callable(value):
+        raise TypeError(f"{name} must be a function (something to call), got "
+                        f"{type(value).__name__}")
+
+
+def check_texts(value, name):
+    """Refuse anything but a list or tuple of strings (a single string included).
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The parameter's name, for the message.
+
+    Raises
+    ------
+    TypeError
+    """
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must be a list of strings (lines of text), got "
+                        f"{type(value).__name__}")
+
+
+def check_mapping(value, name, what):
+    """Refuse anything but a dict (or other mapping); `what` says what its values are.
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        The parameter's name, for the message.
+    what : str
+        What the mapping maps, for the message ('name: array', ...).
+
+    Raises
+    ------
+    TypeError
+    """
+    if not isinstance(value, collections.abc.Mapping):
+        raise TypeError(f"{name} must be a dict ({what}), got {type(value).__name__}")
 
 
 # ----------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from poolbook import figures
-from poolbook.checks import as_pair
+from poolbook.checks import as_pair, check_flag, check_int, check_mapping
 from poolbook.pooling import output_size, pool2d
 
 INPUTS = ('4x4 arange', '4x4 negative', '3x3 arange', 'random 6x6', 'photo 8x8')
@@ -57,6 +57,7 @@ class View(NamedTuple):
 
 def photo(size=8):
     """Grace Hopper's portrait (matplotlib's sample) in grey, pooled to size x size, 0-99."""
+    check_int(size, 'size', minimum=1, maximum=512)
     from matplotlib import cbook, image
     rgb = image.imread(cbook.get_sample_data('grace_hopper.jpg', asfileobj=False))
     grey = rgb[:512, :512].mean(axis=2)  # the portrait's top square (it is 600 x 512)
@@ -104,6 +105,7 @@ def formula(X_hw, pool_size, strides, padding, ceil_mode):
 def explore(pool_size=(3, 2), mode='max', *, strides=(2, 1), padding=(1, 0),
             ceil_mode=False, count_include_pad=True, source='random 6x6', step=0):
     """What the explorer shows for these values; `step` picks the drawn window, row by row."""
+    check_int(step, 'step', minimum=0)  # the last window for any step past it
     X = make_input(source)
     args = dict(strides=strides, padding=padding, ceil_mode=ceil_mode,
                 count_include_pad=count_include_pad)
@@ -120,6 +122,9 @@ def png(figure):
     """The figure as PNG bytes (b'' for no figure)."""
     if figure is None:
         return b''
+    if not hasattr(figure, 'savefig'):
+        raise TypeError(f"figure must be a matplotlib Figure or None, got "
+                        f"{type(figure).__name__}")
     buffer = io.BytesIO()
     figure.savefig(buffer, format='png', facecolor=figure.get_facecolor())
     return buffer.getvalue()
@@ -127,6 +132,9 @@ def png(figure):
 
 def describe(view):
     """The view's text as HTML: the formula and output, or the error message."""
+    if not isinstance(view, View):
+        raise TypeError(f"view must be a View, as explore returns it, got "
+                        f"{type(view).__name__}")
     if view.message:
         return f'<p style="color:#b00020"><b>Refused:</b> {html.escape(view.message)}</p>'
     shape = ' x '.join(map(str, view.Y.shape))
@@ -176,9 +184,45 @@ def arguments(controls):
     return values
 
 
+def check_settings(values):
+    """Refuse settings the controls cannot show: unknown names, values outside RANGES.
+
+    Parameters
+    ----------
+    values : dict
+        Some of DEFAULTS' names with their values: pairs (or ints) for pool_size,
+        strides and padding within RANGES, a mode of the explorer's (max, avg, sum), a
+        source of INPUTS, True or False for the flags, an int step from 0.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the setting.
+    """
+    check_mapping(values, 'settings', 'name: value, as DEFAULTS')
+    for name, value in values.items():
+        if name not in DEFAULTS:
+            raise TypeError(f"{name} is not a setting of the explorer: its settings are "
+                            f"{', '.join(DEFAULTS)}")
+        if name in RANGES:
+            low, high = RANGES[name]
+            if any(v > high for v in as_pair(value, name, low)):
+                raise ValueError(f"{name} must be from {low} to {high} in each axis (the "
+                                 f"sliders' range), got {value!r}")
+        elif name == 'mode' and value not in ('max', 'avg', 'sum'):
+            raise ValueError(f"mode must be 'max', 'avg' or 'sum', got {value!r}")
+        elif name == 'source' and value not in INPUTS:
+            raise ValueError(f"source must be one of {INPUTS}, got {value!r}")
+        elif name in ('ceil_mode', 'count_include_pad'):
+            check_flag(value, name)
+        elif name == 'step':
+            check_int(value, 'step', minimum=0)
+
+
 def build_ui(**values):
     """The controls (a dict by name) and the box showing them, wired to `explore`."""
     import ipywidgets as w
+    check_settings(values)
     controls = make_controls(**{**DEFAULTS, **values})
     text, picture = w.HTML(), w.Image(format='png')
 
@@ -241,6 +285,7 @@ def page_html(settings, note=NOTE, print_note=PRINT_NOTE):
     map of INPUTS, the settings to start from, the presets and the sliders' ranges, in
     data attributes; `note` shows where the script does not run, `print_note` in print
     (_static/explorer.css) instead of the explorer."""
+    check_settings(settings)
     data = {'inputs': {name: make_input(name).tolist() for name in INPUTS},
             'settings': page_settings(settings),
             'presets': {name: page_settings(values) for name, values in PRESETS.items()},

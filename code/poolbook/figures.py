@@ -19,7 +19,7 @@ from matplotlib.textpath import TextPath
 import numpy as np
 
 from poolbook.arrays import to_numpy
-from poolbook.checks import as_pair
+from poolbook.checks import as_pair, check_input, check_mapping, check_mode
 from poolbook.player import offline_player
 from poolbook.pooling import pool2d
 
@@ -37,6 +37,30 @@ CELL = 0.5  # inches per grid cell: about 14 cells across the book's text width
 # One colour per window where a figure outlines several (matplotlib's default cycle).
 WINDOW_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b',
                  '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
+
+
+def _maps(arrays, name, ndims=(2,)):
+    """The dict `arrays` (title: 2-D array) as numpy arrays, each checked by its title."""
+    check_mapping(arrays, name, 'title: 2-D array')
+    for title, A in arrays.items():
+        check_input(A, ndims, name=str(title))
+    return {title: to_numpy(A, str(title)) for title, A in arrays.items()}
+
+
+def _series(xs, series, name):
+    """Refuse `series` (name: values) unless a dict whose every entry has len(xs) values."""
+    check_mapping(series, name, 'name: one value per point')
+    for key, values in series.items():
+        if len(values) != len(xs):
+            raise ValueError(f"{name}[{key!r}] must hold one value per point, "
+                             f"{len(xs)}, got {len(values)}")
+
+
+def _panels(panels):
+    """Refuse `panels` unless a dict of dicts (title: {name: values})."""
+    check_mapping(panels, 'panels', 'title: {name: values}')
+    for title, curves in panels.items():
+        check_mapping(curves, f'panels[{title!r}]', 'name: values')
 
 
 def _fmt(value):
@@ -154,10 +178,8 @@ def _draw_padded_input(ax, X, x0, y0, pool_size, strides, padding, position, fon
 
 
 def _equation(mode, inside, divisor, value):
-    """The arithmetic of one output cell, e.g. 'max(0, 1, 3, 4) = 4'."""
-    if mode == 'max':
-        return f"max({', '.join(_fmt(v) for v in inside)}) = {_fmt(value)}"
-    return f"({' + '.join(_fmt(v) for v in inside)}) / {divisor} = {_fmt(value)}"
+    """The arithmetic of one output cell, e.g. 'max(0, 1, 3, 4) = 4' (as _arithmetic)."""
+    return _arithmetic(mode, inside, divisor, value)
 
 
 def _pairs(pool_size, strides, padding):
@@ -261,9 +283,9 @@ def draw_windows(X, pool_size, mode='max', *, strides=1, padding=0):
 def draw_arrays(arrays, columns=None, marked=None):
     """Draw a few small 2-D arrays as numbered grids, each under its title; nonzero cells
     are darker; `marked` maps a name to the columns of that array to outline."""
-    names = list(arrays)
+    values = _maps(arrays, 'arrays')
+    names = list(values)
     columns = columns or len(names)
-    values = {name: to_numpy(arrays[name], name) for name in names}
     width = max(v.shape[1] for v in values.values())
     height = max(v.shape[0] for v in values.values()) + 1
     fig, axes = _figure(width, height, -(-len(names) // columns), columns)
@@ -282,6 +304,7 @@ def draw_arrays(arrays, columns=None, marked=None):
 def plot_timings(sizes, seconds, xlabel='input cells (H x W)'):
     """Plot time against input size on log-log axes: `seconds` maps a method's name to
     its times, one per size (None where it was not measured)."""
+    _series(sizes, seconds, 'seconds')
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=100, facecolor='white')
     markers = 'osD^v<>'
     for (name, times), marker in zip(seconds.items(), markers):
@@ -299,7 +322,9 @@ def draw_gradients(X, pool_size, gradients):
     """Draw the 2-D array X, each window's maximum shaded, beside the gradient maps in
     `gradients` (name: array shaped like X) of pooling X with stride = window; every window
     outlined, nonzero gradients darker."""
+    check_input(X, (2,))
     X = to_numpy(X)
+    gradients = _maps(gradients, 'gradients')
     k_h, k_w = as_pair(pool_size, 'pool_size', 1)
     top = pool2d(X, (k_h, k_w), strides=(k_h, k_w))
     panels = {'input': X, **{name: to_numpy(g, name) for name, g in gradients.items()}}
@@ -328,6 +353,8 @@ def plot_beta_sweep(betas, curves, levels):
     """Plot `curves` (name: one value per beta, as `variants.beta_sweep` returns them)
     against beta on a log axis, with `levels` (name: value) as labelled dashed lines, the
     lowest one's label below its line."""
+    _series(betas, curves, 'curves')
+    check_mapping(levels, 'levels', 'name: value')
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100, facecolor='white')
     for (name, values), color in zip(curves.items(), (COLORS['window_edge'], COLORS['line'])):
         ax.plot(betas, values, color=color, linewidth=2.5, label=name, gid=f'line {name}')
@@ -376,8 +403,8 @@ def animate_pooling(X, pool_size, mode='max', *, strides=1, padding=0):
 def draw_maps(maps, columns=None):
     """Show a few 2-D arrays as grey-scale images side by side, each under its title, all
     on one scale (from the smallest to the largest value among them)."""
-    names = list(maps)
-    values = {name: to_numpy(maps[name], name) for name in names}
+    values = _maps(maps, 'maps')
+    names = list(values)
     low = min(v.min() for v in values.values())
     high = max(v.max() for v in values.values())
     columns = columns or len(names)
@@ -397,6 +424,7 @@ def draw_maps(maps, columns=None):
 
 def plot_curves(xs, curves, xlabel, ylabel):
     """Plot one line with markers per entry of `curves` (name: values at the points xs)."""
+    _series(xs, curves, 'curves')
     return _plot_lines(xs, curves, xlabel, ylabel)
 
 
@@ -422,6 +450,10 @@ def _plot_lines(xs, curves, xlabel, ylabel, truth=None):
 def draw_adaptive_bins(panels):
     """Draw, per panel (title: (n, starts, ends)), an axis of n numbered cells and under
     it one bar per bin covering cells [start, end), each bin in its own colour."""
+    check_mapping(panels, 'panels', 'title: (n, starts, ends)')
+    if not all(isinstance(v, tuple) and len(v) == 3 for v in panels.values()):
+        raise TypeError("panels must map each title to (n, starts, ends), as "
+                        "adaptive.adaptive_bins gives the starts and ends")
     fig, axes = plt.subplots(1, len(panels), squeeze=False, dpi=100, facecolor='white',
                              figsize=(CELL * sum(n + 1 for n, _, _ in panels.values()),
                                       CELL * (2.2 + max(len(s) for _, s, _ in
@@ -444,6 +476,10 @@ def draw_adaptive_bins(panels):
 def plot_resolution(profiles):
     """Plot map height against depth, one step line per network in `profiles`
     (name: (depths, sides)), heights on a log scale."""
+    check_mapping(profiles, 'profiles', 'name: (depths, sides)')
+    if not all(isinstance(v, tuple) and len(v) == 2 for v in profiles.values()):
+        raise TypeError("profiles must map each name to (depths, sides), as "
+                        "networks.resolution_profile returns them")
     fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=100, facecolor='white')
     for (name, (depths, sides)), marker in zip(profiles.items(), 'osD^v<>'):
         ax.step(depths, sides, where='post', marker=marker, label=name, gid=f'line {name}')
@@ -473,6 +509,7 @@ def _extent(X_hw, Y_hw, window, strides, padding):
 
 def _arithmetic(mode, inside, divisor, value):
     """One output cell's arithmetic: 'max(0, 1) = 1', '0 + 1 = 1' or '(0 + 1) / 2 = 0.5'."""
+    check_mode(mode, ('max', 'avg', 'sum'))  # a drawing writes no Lp arithmetic
     terms = [_fmt(v) for v in inside]
     if mode == 'max':
         return f"max({', '.join(terms)}) = {_fmt(value)}"
@@ -575,6 +612,8 @@ def draw_small_multiples(cases, columns=2):
     every window on the padded input and the output, or, for a setting pool2d refuses,
     the input and pool2d's message. `cases` is a list of (X, arguments of pool2d)."""
     import textwrap
+    if not all(isinstance(case, tuple) and len(case) == 2 for case in cases):
+        raise TypeError("cases must be a list of (X, arguments of pool2d) pairs")
     panels = []
     for X, arguments in cases:
         X = to_numpy(X)
@@ -648,6 +687,7 @@ def draw_roi_sampling(image, box, pooled_size, *, spatial_scale=1.0, sample_rati
     """Draw one box over a map three ways: the cells ROI pooling's bins take, and the
     bins and sample points of ROIAlign without and with aligned=True. `box` is
     [x1, y1, x2, y2] in image coordinates; the map is shown cell by cell."""
+    check_input(image, (2,), 'image')
     image = to_numpy(image, 'image')
     p_h, p_w = as_pair(pooled_size, 'pooled_size', 1)
     f32 = np.dtype(np.float32)
@@ -694,6 +734,10 @@ def plot_tracking(xs, truth, curves, xlabel, ylabel):
     """Plot one line with markers per entry of `curves` (name: values at the points xs)
     and `truth` (label: values) as a dashed black line on top of them, so that it stays
     visible where a curve equals it."""
+    _series(xs, curves, 'curves')
+    _series(xs, truth, 'truth')
+    if len(truth) != 1:
+        raise ValueError(f"truth must hold one line (label: values), got {len(truth)}")
     return _plot_lines(xs, curves, xlabel, ylabel, truth)
 
 
@@ -701,6 +745,7 @@ def draw_receptive_fields(image, fields, cell=None):
     """Draw an image with one outlined rectangle per entry of `fields` (label: first
     row, last row, first column, last column, inclusive), and optionally the centre of
     the output cell they belong to, `cell` = (row, column) in input pixels."""
+    check_input(image, (2, 3), 'image')  # (H, W), or (H, W, 3) in colour
     image = to_numpy(image, 'image')
     fig, ax = plt.subplots(figsize=(8.4, 5.2), dpi=100, facecolor='white')
     ax.imshow(image, cmap=None if image.ndim == 3 else 'gray', interpolation='nearest',
@@ -727,6 +772,7 @@ def plot_runs(panels, xlabel, log=()):
     """One panel per entry of `panels` (title: {name: runs}), each run a row of values
     at x = 1, 2, ...: per name, a line through the mean of the runs and a band from their
     smallest to their largest value. Panels whose title is in `log` get a log scale."""
+    _panels(panels)
     fig, axes = plt.subplots(1, len(panels), squeeze=False, dpi=100, facecolor='white',
                              figsize=(4.8 * len(panels), 3.6))
     for ax, (title, curves) in zip(axes[0], panels.items()):
@@ -753,6 +799,7 @@ def plot_runs(panels, xlabel, log=()):
 def plot_seeds(panels):
     """One panel per entry of `panels` (title: {name: values, one per seed}): every
     value as a dot in its name's column, and the mean as a short bar."""
+    _panels(panels)
     fig, axes = plt.subplots(1, len(panels), squeeze=False, dpi=100, facecolor='white',
                              figsize=(4.8 * len(panels), 3.6))
     for ax, (title, groups) in zip(axes[0], panels.items()):
@@ -774,6 +821,9 @@ def plot_seeds(panels):
 def plot_aliasing(families, xlabel, ylabel):
     """One line per family (name: {label: (x, y)}), each point marked with its label:
     here a layer's detail kept (x) against its aliasing (y), one point per filter size."""
+    check_mapping(families, 'families', 'name: {label: (x, y)}')
+    for name, points in families.items():
+        check_mapping(points, f'families[{name!r}]', 'label: (x, y)')
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100, facecolor='white')
     for (name, points), marker in zip(families.items(), 'osD^v<>'):
         xs, ys = zip(*points.values())

@@ -99,7 +99,8 @@ from onnx.reference import ReferenceEvaluator
 from poolbook.adaptive import adaptive_pool2d
 from poolbook.arrays import to_numpy
 from poolbook.backward import pool2d_backward
-from poolbook.checks import as_pair, check_input
+from poolbook.checks import (as_pair, check_input, check_int, check_mapping,
+                             check_number)
 from poolbook.pooling import output_size, pool2d
 
 # MXNet reads this at its first "storage fallback" (an operator it runs on another
@@ -167,6 +168,40 @@ class Refused:
         return f'{what}: {self.message}'
 
 
+def check_shape4(shape, name='shape'):
+    """Refuse a shape unless it is (N, C, H, W), four positive ints; return it as a tuple.
+
+    Parameters
+    ----------
+    shape : object
+    name : str, default 'shape'
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    tuple of int
+    """
+    if not (isinstance(shape, (tuple, list)) and len(shape) == 4
+            and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1
+                    for n in shape)):
+        raise ValueError(f"{name} must be (N, C, H, W), four positive ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+def check_model(model, name='model'):
+    """Refuse anything but an ONNX model (onnx.ModelProto).
+
+    Parameters
+    ----------
+    model : object
+    name : str, default 'model'
+        The parameter's name, for the message.
+    """
+    if not isinstance(model, onnx.ModelProto):
+        raise TypeError(f"{name} must be an onnx.ModelProto (as onnx_model or "
+                        f"export_gluon builds it), got {type(model).__name__}")
+
+
 def one_line(message, limit=160):
     """A framework's error message on one line, without source paths, at most `limit` chars.
 
@@ -181,6 +216,7 @@ def one_line(message, limit=160):
     -------
     str
     """
+    check_int(limit, 'limit', minimum=4)  # room for a character and '...'
     lines = [line.strip() for line in str(message).splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith(('Traceback', 'File "'))]
     text = lines[-1] if lines else str(message).strip()
@@ -364,6 +400,8 @@ class MXNetWorker:
     """
 
     def __init__(self, kernel):
+        if kernel not in ('default', 'native'):
+            raise ValueError(f"kernel must be 'default' or 'native', got {kernel!r}")
         self.kernel = kernel
         self.script = CHILD + inspect.getsource(mxnet_run) + SERVE
         self.process = None
@@ -582,9 +620,12 @@ def onnx_model(shape, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=
     onnx.ModelProto or Refused
         The output's shape is left unset, for shape inference to fill in.
     """
+    shape = check_shape4(shape)
     g = geometry(pool_size, mode, strides=strides, padding=padding, ceil_mode=ceil_mode,
                  count_include_pad=count_include_pad, p_value=p_value, auto_pad=auto_pad)
-    return build_onnx(tuple(shape), g, np.dtype(dtype), opset)
+    if str(np.dtype(dtype)) not in ('float32', 'float64'):
+        raise TypeError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return build_onnx(shape, g, np.dtype(dtype), opset)
 
 
 def build_onnx(shape, g, dtype, opset):
@@ -626,6 +667,7 @@ def ort_session(model):
     -------
     onnxruntime.InferenceSession
     """
+    check_model(model)
     options = ort.SessionOptions()
     options.log_severity_level = 4  # refusals come back as exceptions (module docstring)
     options.intra_op_num_threads = 1
@@ -654,6 +696,9 @@ def onnxruntime_run(model, X):
     """
     if isinstance(model, Refused):
         return model, model
+    check_model(model)
+    check_input(X, ndims=(1, 2, 3, 4, 5))
+    X = to_numpy(X)
     try:
         session = ort_session(model)
     except Exception as error:  # noqa: BLE001 (ONNX Runtime's classes share no other base)
@@ -858,6 +903,8 @@ def agree(a, b, rtol=1e-5, atol=1e-6):
     -------
     bool
     """
+    check_number(rtol, 'rtol', minimum=0)
+    check_number(atol, 'atol', minimum=0)
     if isinstance(a, Refused) or isinstance(b, Refused):
         return (isinstance(a, Refused) and isinstance(b, Refused)
                 and a.kind == b.kind == 'error')
@@ -870,6 +917,9 @@ def agree(a, b, rtol=1e-5, atol=1e-6):
 
 def number(value, digits):
     """One float as printed in a table: `digits` significant digits ('nan', 'inf' too)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (float, int, np.number)):
+        raise TypeError(f"value must be a number, got {value!r}")
+    check_int(digits, 'digits', minimum=1, maximum=17)
     text = f'{float(value):.{digits}g}'
     return '0' if text == '-0' else text
 
@@ -891,6 +941,8 @@ def show(result, digits=4, width=60):
     str
         One line, or several for a 2-D map.
     """
+    check_int(digits, 'digits', minimum=1, maximum=17)
+    check_int(width, 'width', minimum=10)
     if isinstance(result, Refused):
         return '\n'.join(textwrap.wrap(str(result), width, subsequent_indent='  '))
     if isinstance(result, (tuple, str)):
@@ -919,6 +971,7 @@ class Comparison(dict):
     """
 
     def __init__(self, results, title='', digits=4, labels=None):
+        check_mapping(results, 'results', 'framework: result')
         super().__init__(results)
         self.title = title
         self.digits = digits
@@ -1072,6 +1125,9 @@ class Atlas(list):
     """
 
     def __init__(self, rows, values=False, width=24):
+        if not all(isinstance(row, tuple) and len(row) == 2 and isinstance(row[1], Comparison)
+                   for row in rows):
+            raise TypeError("rows must be a list of (name, Comparison) pairs")
         super().__init__(rows)
         self.values = values
         self.width = width
@@ -1159,8 +1215,8 @@ def output_shapes(shape, pool_size, mode='max', *, opset=OPSET, title='', **opti
         package's own answer (printed as 'ONNX inference'); 'onnxruntime': the output
         shape an ONNX Runtime session declares; 'poolbook': `output_size` per axis.
     """
+    shape = check_shape4(shape)
     g = geometry(pool_size, mode, **options)
-    shape = tuple(shape)
     model = build_onnx(shape, g, np.dtype(np.float32), opset)
     results = {'mxnet': mxnet_inferred_shape(shape, g),
                'pytorch': torch_meta_shape(shape, g),
@@ -1220,7 +1276,9 @@ def pool2d_gradient(framework, X, pool_size, mode='max', *, dY=None, strides=1, 
     if g.mode not in ('max', 'avg'):
         raise ValueError(f"mode must be 'max' or 'avg' for a gradient, got {mode!r}")
     A, shape = maps_of(X)
-    G = None if dY is None else np.asarray(dY, A.dtype)
+    if dY is not None:
+        check_input(dY, ndims=(2, 3, 4), name='dY')
+    G = None if dY is None else to_numpy(dY, 'dY').astype(A.dtype)
     if framework in ('mxnet', 'mxnet-native'):
         if G is not None:
             G = G.reshape((1,) * (4 - G.ndim) + G.shape)
@@ -1445,6 +1503,10 @@ def export_gluon(net, input_shape, dtype='float32'):
         The model (opset: the newest onnx knows, as the exporter chooses) and what the
         exporter logged, which would otherwise reach stderr.
     """
+    if not isinstance(net, mx.gluon.HybridBlock):
+        raise TypeError(f"net must be a Gluon HybridBlock (an initialized network), got "
+                        f"{type(net).__name__}")
+    input_shape = check_shape4(input_shape, 'input_shape')
     net.hybridize()
     net(mx.nd.zeros(input_shape, dtype=dtype))
     collect = Collect()

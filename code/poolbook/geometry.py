@@ -32,6 +32,32 @@ def output_size(n, k, s, p, ceil_mode=False):
     return out
 
 
+def mxnet_output_size(n, k, s, p, convention='valid'):
+    """Output length along one axis as MXNet's shape inference gives it.
+
+    Parameters
+    ----------
+    n, k, s, p : int
+        The axis' length, the window (a dilated convolution's span, d (k - 1) + 1), the
+        stride and the padding.
+    convention : {'valid', 'full'}, default 'valid'
+        MXNet's pooling_convention. 'valid' is `output_size`'s floor; 'full', MXNet's
+        ceil mode, is ceil((n + 2p - k) / s) + 1, keeping a last window that starts in
+        the trailing padding, which `output_size`'s ceil mode drops (as PyTorch and ONNX
+        do). (MXNet's 'same' takes 1-D pooling only.)
+
+    Returns
+    -------
+    int
+    """
+    if convention == 'valid':
+        return output_size(n, k, s, p)
+    if convention == 'full':
+        return -(-(n + 2 * p - k) // s) + 1
+    raise ValueError(f"convention must be MXNet's 'valid' or 'full' for 2-D pooling, "
+                     f"got {convention!r}")
+
+
 def output_shape(shape, pool_size, *, strides, padding, ceil_mode=False):
     """The shape pooling gives an input of shape (..., H, W): (..., out_h, out_w).
 
@@ -145,6 +171,12 @@ def divisors(hw, pool_size, *, strides, padding, ceil_mode=False, count_include_
         Shape (out_h, out_w), dtype float64 (exact: every count is far below 2**53);
         the product of the two axes' `divisor`.
     """
+    from poolbook.checks import as_pair, check_flag  # checks imports this module
+    hw = as_pair(hw, 'hw', 1)
+    pool_size, strides = as_pair(pool_size, 'pool_size', 1), as_pair(strides, 'strides', 1)
+    padding = as_pair(padding, 'padding', 0)
+    check_flag(ceil_mode, 'ceil_mode')
+    check_flag(count_include_pad, 'count_include_pad')
     out = output_shape(hw, pool_size, strides=strides, padding=padding,
                        ceil_mode=ceil_mode)
     div_h, div_w = (np.broadcast_to(np.asarray(divisor(n, k, s, p, o, count_include_pad),
@@ -161,5 +193,6 @@ def lowest(dtype):
     dtype : numpy.dtype, or a name or type numpy.dtype takes
         A float dtype gives -inf, an integer one its minimum, as a scalar of `dtype`.
     """
-    dtype = np.dtype(dtype)
+    from poolbook.arrays import real_dtype  # refuses bools, complex numbers, objects
+    dtype = real_dtype(dtype)
     return dtype.type(-np.inf if dtype.kind == 'f' else np.iinfo(dtype).min)

@@ -29,9 +29,19 @@ the tests start). Setting POOLBOOK_COMPILED=0, or a numba that fails to import, 
 `enabled()` False, and pool2d then takes its numpy path; so does `with numpy_only(): ...`.
 `njit` here is numba's, or a stand-in that leaves a function as it is when compiling is
 off (chapter 5's compiled loop, poolbook.loops.loop_njit, uses it too).
+
+A cache never stops the package. Where numba finds no writable place for its cache (a
+read-only install, no writable home, no NUMBA_CACHE_DIR), numba itself would refuse to
+define the functions; here they are defined without a disk cache, `enabled()` is False
+(compiling the kernel in every process would cost tens of seconds of CPU, the numpy path
+none) and one RuntimeWarning names NUMBA_CACHE_DIR. A cache file that cannot be read
+(truncated, corrupt) or written is ignored: the function is compiled again, the cache's
+index rewritten, and one RuntimeWarning says so (tests/test_kernels.py runs both in
+child processes).
 """
 import contextlib
 import os
+import warnings
 
 import numpy as np
 
@@ -40,14 +50,114 @@ from poolbook.threads import run_parts
 try:
     if os.environ.get('POOLBOOK_COMPILED', '1') == '0':
         raise ImportError('POOLBOOK_COMPILED=0 switches the compiled kernels off')
-    from numba import njit
+    from numba import njit as numba_njit
     NUMBA_ERROR = None
 except ImportError as error:  # no numba, or switched off: pool2d keeps its numpy path
     NUMBA_ERROR = error
+    numba_njit = None
 
-    def njit(*args, **kwargs):
-        """Stand-in for numba.njit when numba is missing: leave the function as it is."""
-        return (lambda fn: fn) if not args or not callable(args[0]) else args[0]
+CACHE_ERROR = None  # why numba cannot cache here (no writable location), if it cannot
+_warned = set()  # the cache warnings this process has given (each is given once)
+
+
+def cache_warning(kind, text):
+    """Give the RuntimeWarning `text` once per process for each `kind` of cache problem.
+
+    Parameters
+    ----------
+    kind : str
+        'no locator', 'corrupt' or 'unwritable'.
+    text : str
+        The warning's message.
+    """
+    if kind not in _warned:
+        _warned.add(kind)
+        warnings.warn(text, RuntimeWarning, stacklevel=3)
+
+
+class GuardedCache:
+    """numba's disk cache of one function, whose unreadable or unwritable files are
+    ignored: a load that fails is a cache miss (and the index is rewritten), a save that
+    fails leaves the compiled function in memory only."""
+
+    def __init__(self, cache, name):
+        self.cache, self.name = cache, name
+
+    def __getattr__(self, attribute):
+        return getattr(self.cache, attribute)
+
+    def load_overload(self, sig, target_context):
+        """The cached machine code for `sig`, or None (compile it) if it cannot be read."""
+        try:
+            return self.cache.load_overload(sig, target_context)
+        except Exception as error:  # truncated or corrupt file: any unpickling error
+            cache_warning('corrupt', f"numba's disk cache of {self.name} in "
+                          f"{self.cache.cache_path} could not be read ({type(error).__name__}"
+                          f": {error}); compiling it again and rewriting the cache")
+            with contextlib.suppress(Exception):
+                self.cache.flush()  # an empty index: the next save rewrites the files
+            return None
+
+    def save_overload(self, sig, data):
+        """Save the machine code for `sig`; if that fails, keep it in memory only."""
+        try:
+            self.cache.save_overload(sig, data)
+        except Exception as error:
+            cache_warning('unwritable', f"numba's disk cache of {self.name} "
+                          f"in {self.cache.cache_path} could not be written "
+                          f"({type(error).__name__}: {error}); the compiled code is kept "
+                          f"in memory only")
+
+
+def njit(*args, cache=False, always=False, **kwargs):
+    """numba.njit, whose disk cache never fails (without numba: the function as it is).
+
+    Parameters
+    ----------
+    *args : callable, optional
+        The function, when used as `@njit` without parentheses.
+    cache : bool, default False
+        Cache the machine code on disk; where that cannot be done (see the module
+        docstring), compile without it and warn once.
+    always : bool, default False
+        Compile even when POOLBOOK_COMPILED=0 switches the kernel off (code that needs
+        numba, such as poolbook.tinynet's engine); numba must import.
+    **kwargs
+        numba.njit's other options (inline, error_model, ...).
+
+    Returns
+    -------
+    numba dispatcher, or a decorator making one
+    """
+    if args and not callable(args[0]):
+        raise TypeError(f"njit takes the function to compile (or options, then the "
+                        f"function), got {type(args[0]).__name__}")
+
+    def decorate(fn):
+        compiler = numba_njit
+        if compiler is None and always:
+            from numba import njit as compiler
+        if compiler is None:
+            return fn
+        dispatcher = compiler(**kwargs)(fn)
+        if cache:
+            global CACHE_ERROR
+            try:
+                dispatcher.enable_caching()  # numba.njit(cache=True) does just this
+            except RuntimeError as error:  # "cannot cache function ...: no locator"
+                CACHE_ERROR = error
+                cache_warning('no locator', "numba finds no writable directory for its "
+                              "cache (beside poolbook's source or in the user's cache "
+                              "directory), so poolbook.pool2d takes its numpy path in "
+                              "this process instead of compiling its kernel each time: "
+                              "set NUMBA_CACHE_DIR to a writable directory to use the "
+                              "compiled kernel")
+            else:
+                name = f'{fn.__module__}.{fn.__qualname__}'
+                dispatcher._cache = GuardedCache(dispatcher._cache, name)
+        return dispatcher
+    return decorate(args[0]) if args and callable(args[0]) else decorate
+
 
 _switched_off = []  # non-empty inside `numpy_only()`
 
@@ -72,13 +182,13 @@ if NUMBA_ERROR is None:
 
 
 def enabled():
-    """True when numba imported and no `numpy_only()` block is running.
+    """True when numba imported, can cache its code, and no `numpy_only()` block runs.
 
     Returns
     -------
     bool
     """
-    return NUMBA_ERROR is None and not _switched_off
+    return NUMBA_ERROR is None and CACHE_ERROR is None and not _switched_off
 
 
 @contextlib.contextmanager

@@ -62,9 +62,10 @@ def check_float(X, name='X'):
     ------
     TypeError
     """
-    if np.dtype(X.dtype) not in (np.float32, np.float64):
+    dtype = np.dtype(X.dtype)  # either byte order: the loops read it as numpy does
+    if dtype.kind != 'f' or dtype.itemsize not in (4, 8):
         raise TypeError(f"{name} must be float32 or float64 for the teaching loops, which "
-                        f"compute in the input's dtype, got dtype {np.dtype(X.dtype).name}: "
+                        f"compute in the input's dtype, got dtype {dtype.name}: "
                         f"convert it ({name}.astype('float32')) or use poolbook.pool2d")
 
 

@@ -5,7 +5,8 @@ The networks are Gluon definitions (the model zoo's, and LeNet below), never tra
 never given weights: `trace` calls a network on a symbolic input and asks MXNet to infer
 the shape of every intermediate result, so nothing is computed or downloaded. Each
 traced layer carries its window, stride and padding, so that its output shape can be
-predicted with chapter 2's `output_size` and compared with what MXNet inferred.
+predicted with chapter 2's `output_size` (and MXNet's own ceil mode, `geometry.mxnet_output_size`)
+and compared with what MXNet inferred.
 """
 import json
 from collections import namedtuple
@@ -14,13 +15,52 @@ import mxnet as mx
 from mxnet.gluon import nn
 from mxnet.gluon.model_zoo import vision
 
-from poolbook.geometry import output_size
+from poolbook.geometry import mxnet_output_size
 
 Layer = namedtuple('Layer', 'op kernel stride pad convention global_pool pool_type '
-                            'shape_in shape_out depth')
+                            'shape_in shape_out depth dilate', defaults=[(1, 1)])
 Layer.__doc__ = """One convolution, pooling or dense layer of a traced network."""
 
 TRACED_OPS = ('Convolution', 'Pooling', 'FullyConnected')
+
+
+def check_layer(layer):
+    """Refuse anything but a Layer (as `trace` lists them).
+
+    Parameters
+    ----------
+    layer : object
+    """
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layer must be a networks.Layer, as trace lists them, got "
+                        f"{type(layer).__name__}")
+
+
+def check_network(net, input_shape):
+    """Refuse anything but a Gluon HybridBlock and an (N, C, H, W) input shape.
+
+    Parameters
+    ----------
+    net : object
+        A Gluon network whose layers can be called on a symbol (HybridBlocks, in a
+        Sequential or a HybridSequential).
+    input_shape : object
+        Four positive ints.
+
+    Returns
+    -------
+    tuple of int
+        The input shape.
+    """
+    if not isinstance(net, nn.Block):
+        raise TypeError(f"net must be a Gluon network (a Block whose layers can be called "
+                        f"on a symbol), got {type(net).__name__}")
+    if not (isinstance(input_shape, (tuple, list)) and len(input_shape) == 4
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
+                    for n in input_shape)):
+        raise ValueError(f"input_shape must be (N, C, H, W), four positive ints, got "
+                         f"{input_shape!r}")
+    return tuple(input_shape)
 
 
 def lenet():
@@ -119,7 +159,7 @@ def as_layer(node, shape_in, shape_out, depth):
                  pair(attrs.get('stride', '()')), pair(attrs.get('pad', '()')),
                  attrs.get('pooling_convention', 'valid'),
                  attrs.get('global_pool') == 'True', attrs.get('pool_type'),
-                 shape_in, shape_out, depth)
+                 shape_in, shape_out, depth, pair(attrs.get('dilate', '(1, 1)')))
 
 
 def trace(net, input_shape):
@@ -135,6 +175,7 @@ def trace(net, input_shape):
     -------
     list of Layer
     """
+    input_shape = check_network(net, input_shape)
     symbol = net(mx.sym.var('data'))
     shapes = graph_shapes(symbol, input_shape)
     nodes = json.loads(symbol.tojson())['nodes']  # each node after its inputs
@@ -155,6 +196,7 @@ def lowers_resolution(layer):
     -------
     bool
     """
+    check_layer(layer)
     return len(layer.shape_out) == 4 and any(
         o < i for o, i in zip(layer.shape_out[2:], layer.shape_in[2:]))
 
@@ -170,6 +212,7 @@ def describe_layer(layer):
     -------
     str
     """
+    check_layer(layer)
     if layer.op == 'FullyConnected':
         return 'dense'
     if layer.global_pool:
@@ -182,12 +225,15 @@ def describe_layer(layer):
 
 
 def predicted_shape(layer):
-    """The output map's (H, W) by chapter 2's output_size; (1, 1) for a global pool."""
+    """The output map's (H, W) as MXNet infers it; (1, 1) for a global pool."""
+    check_layer(layer)
     if layer.global_pool:
         return (1, 1)
-    ceil_mode = layer.convention == 'full'
-    return tuple(output_size(n, k, s, p, ceil_mode) for n, k, s, p in
-                 zip(layer.shape_in[2:], layer.kernel, layer.stride, layer.pad))
+    # A window dilated by d spans d (k - 1) + 1 cells. MXNet's ceil mode ('full') keeps
+    # a last window that starts in the padding, which output_size's ceil mode drops.
+    return tuple(mxnet_output_size(n, d * (k - 1) + 1, s, p, layer.convention)
+                 for n, k, s, p, d in zip(layer.shape_in[2:], layer.kernel,
+                                          layer.stride, layer.pad, layer.dilate))
 
 
 def resolution_profile(layers):
@@ -207,6 +253,13 @@ def resolution_profile(layers):
         to a layer (its own included), so a pooling layer shares the depth of the
         convolution before it, and two layers side by side share one point.
     """
+    if not isinstance(layers, (list, tuple)) or isinstance(layers, Layer):
+        raise TypeError(f"layers must be a list of Layers, as trace returns them, got "
+                        f"{type(layers).__name__}")
+    if not layers:
+        raise ValueError("layers must hold at least one layer, as trace returns them")
+    for layer in layers:
+        check_layer(layer)
     points = {(0, layers[0].shape_in[2])}
     points |= {(x.depth, x.shape_out[2]) for x in layers if len(x.shape_out) == 4}
     points = sorted(points, key=lambda point: (point[0], -point[1]))
@@ -243,6 +296,7 @@ def graph(net, input_shape):
         The nodes as MXNet's JSON holds them (inputs and parameters too), and each
         node's output shape (None where MXNet's shape inference gives it none).
     """
+    input_shape = check_network(net, input_shape)
     symbol = net(mx.sym.var('data'))
     shapes = graph_shapes(symbol, input_shape)
     nodes = json.loads(symbol.tojson())['nodes']

@@ -32,8 +32,16 @@ PRINT_NOTE = ('<p class="poolbook-print-only" style="display: none"><em>On paper
 FIRST_FRAME = re.compile(r'frames\[0\] = "data:image/png;base64,([A-Za-z0-9+/]{32})')
 
 
+def check_html(html):
+    """Refuse anything but a string (the player's HTML)."""
+    if not isinstance(html, str):
+        raise TypeError(f"html must be a string, the HTML of a matplotlib animation player "
+                        f"(Animation.to_jshtml()), got {type(html).__name__}")
+
+
 def without_remote_icons(html):
     """The player's HTML without its Font Awesome link, its icons as characters."""
+    check_html(html)
     html = FONT_AWESOME.sub('', html)
     for icon, text in ICONS.items():
         html = html.replace(f'<i class="fa {icon}"></i>', text)
@@ -42,6 +50,7 @@ def without_remote_icons(html):
 
 def player_id(html):
     """The player's element id (its _anim_img<id>); a ValueError for other HTML."""
+    check_html(html)
     found = RANDOM_ID.search(html)
     if found is None:
         raise ValueError('html must be the HTML of a matplotlib animation player '
@@ -58,6 +67,7 @@ def with_stable_id(html):
 
 def with_print_note(html):
     """The player's HTML with PRINT_NOTE just before its controls."""
+    check_html(html)
     if html.count(CONTROLS) != 1:
         raise ValueError(f'html must be the HTML of a matplotlib animation player '
                          f'(Animation.to_jshtml()) with one {CONTROLS}, found '
@@ -67,6 +77,7 @@ def with_print_note(html):
 
 def frame_size(html):
     """(width, height) in pixels of the player's first frame, an embedded PNG."""
+    check_html(html)
     found = FIRST_FRAME.search(html)
     if found is None:
         raise ValueError('html must embed its frames as PNG data (to_jshtml with '
@@ -81,6 +92,7 @@ def at_pixel_ratio(html, pixel_ratio):
         raise TypeError(f'pixel_ratio must be an int, got {pixel_ratio!r}')
     if pixel_ratio < 1:
         raise ValueError(f'pixel_ratio must be at least 1, got {pixel_ratio}')
+    check_html(html)
     if pixel_ratio == 1:
         return html
     if len(IMAGE.findall(html)) != 1:

@@ -25,6 +25,12 @@ tests/test_pooling_modes.py and tests/test_robustness.py):
 * float16: the average, sum and Lp pooling add in float32 (as MXNet does) and come back
   as float16.
 * Any dtype conversion is done a chunk of maps at a time, never for the whole input.
+* Ties: a maximum is the window's first maximum in row-major order, as in MXNet and
+  PyTorch. Tied values are equal, so only a zero can show the difference: a window
+  whose maximum is 0 holding both +0.0 and -0.0 gives the sign of its first zero
+  (`first_zero_signs`; the passes over rows and columns, and numpy's SIMD loops, may
+  meet the zeros in another order). Sums add the cells as they are, so an average of
+  -0.0s alone is -0.0 (MXNet and PyTorch, whose sums start from +0.0, give +0.0).
 * ceil_mode=True rounds the output length up, except that a last window which would start
   in the trailing padding is dropped, as PyTorch and ONNX do (MXNet keeps it and fills it
   with the lowest float32). Cells past the padded input count neither for the max nor in
@@ -123,6 +129,69 @@ def pool_axis(A, axis, taps, mode, Y):
         combine(block, pick(A, cells), out=block)
 
 
+def pool_numpy(M, taps_h, taps_w, out_hw, mode='max'):
+    """Max (or sum) of the maps M (m, H, W) over the windows of `taps_h` and `taps_w`.
+
+    Parameters
+    ----------
+    M : numpy.ndarray
+        The maps, (m, H, W).
+    taps_h, taps_w : list
+        Each axis' taps, as `geometry.axis_taps` lists them.
+    out_hw : tuple of int
+        The output's (out_h, out_w).
+    mode : {'max', 'sum'}, default 'max'
+
+    Returns
+    -------
+    numpy.ndarray
+        (m, out_h, out_w), of M's dtype: pool_axis over the rows, then the columns.
+    """
+    R = np.empty((len(M), out_hw[0], M.shape[-1]), M.dtype)
+    Y = np.empty((len(M),) + tuple(out_hw), M.dtype)
+    pool_axis(M, -2, taps_h, mode, R)
+    pool_axis(R, -1, taps_w, mode, Y)
+    return Y
+
+
+def first_zero_signs(M, Z, pool_ints):
+    """Give each zero of Z, M's maximum pooling, the sign of its window's first zero.
+
+    The first in row-major order: MXNet's and PyTorch's first maximum.
+
+    Parameters
+    ----------
+    M : numpy.ndarray
+        The pooled maps, (m, H, W).
+    Z : numpy.ndarray
+        Their maxima, (m, out_h, out_w), changed in place.
+    pool_ints : callable
+        pool_ints(P) is the maximum pooling of an int64 array P shaped like M over the
+        same windows, shaped like Z.
+
+    Notes
+    -----
+    Values that tie are equal, except +0.0 and -0.0; so this is all the first-maximum
+    rule asks beyond `np.maximum` (whose choice between equal values depends on the
+    CPU's SIMD loops). It costs a test of M for -0.0 (one comparison per cell), and of
+    Z when M holds one.
+    """
+    if M.dtype.kind != 'f':
+        return  # integers have one zero
+    bits = np.dtype(f'u{M.dtype.itemsize}')  # -0.0 is the sign bit alone:
+    if not (M.view(bits) == bits.type(1 << (8 * M.dtype.itemsize - 1))).any() or Z.all():
+        return  # no -0.0 in the maps, or no zero maximum: every sign is right already
+    n_h, n_w = M.shape[-2:]
+    # Each zero ranks by minus its index row * W + col, every other cell below them all:
+    # the maximum rank of a window is its first zero.
+    index = np.arange(n_h * n_w, dtype=np.int64).reshape(n_h, n_w)
+    first = -pool_ints(np.where(M == 0, -index, -n_h * n_w))
+    zero = Z == 0
+    cells = np.take_along_axis(M.reshape(len(M), -1),
+                               np.minimum(first, n_h * n_w - 1).reshape(len(M), -1), 1)
+    Z[zero] = np.copysign(Z.dtype.type(0), cells.reshape(Z.shape)[zero])
+
+
 def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
            count_include_pad=True, p_value=None, layout='NCHW'):
     """Max, average, sum or Lp pooling of X: (H, W), (C, H, W) or (N, C, H, W)."""
@@ -162,6 +231,10 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
         # float32 and float64 in C order: the compiled kernel, every map in one call
         compiled.pool(X.reshape(-1, n_h, n_w), (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
                       None if mode == 'max' else div, Y_maps)
+        if mode == 'max' and not Y_maps.all():  # a zero maximum: its first zero's sign
+            pool_ints = lambda P: pool_numpy(P, taps_h, taps_w, (out_h, out_w))
+            for c in range(0, len(Y_maps), chunk):
+                first_zero_signs(maps(c, c + chunk), Y_maps[c:c + chunk], pool_ints)
         return Y
     for c in range(0, len(Y_maps), chunk):
         M = maps(c, c + chunk).astype(work, copy=False)
@@ -179,6 +252,9 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
                 pool_axis(R, -1, taps_w, mode, Z)   # ... then the columns
                 if mode == 'avg':
                     Z /= div
+            if mode == 'max':  # a zero maximum: the sign of its window's first zero
+                first_zero_signs(M, Z, lambda P: pool_numpy(P, taps_h, taps_w,
+                                                            (out_h, out_w)))
             if mode == 'lp' and p_value > 1:
                 (np.sqrt if p_value == 2 else np.cbrt)(Z, out=Z)  # MXNet's roots
             if cols is not None:
@@ -230,6 +306,14 @@ def pool2d_channels_last(X, pool_size, mode='max', *, strides=1, padding=0,
                      count_include_pad=count_include_pad)
         compiled.pool_channels_last(A.reshape((-1,) + A.shape[-3:]), pool_size, strides,
                                     padding, mode, div, Y.reshape((-1,) + Y.shape[-3:]))
+        if mode == 'max' and not Y.all() and (np.signbit(A) & (A == 0)).any():
+            # -0.0 and a zero maximum: the sign of its window's first zero, channels first
+            taps = [list(axis_taps(n, k, s, p, o)) for n, k, s, p, o in
+                    zip(hw, pool_size, strides, padding, (out_h, out_w))]
+            Z = np.ascontiguousarray(np.moveaxis(Y, -1, -3)).reshape(-1, out_h, out_w)
+            first_zero_signs(np.ascontiguousarray(maps).reshape((-1,) + hw), Z,
+                             lambda P: pool_numpy(P, *taps, (out_h, out_w)))
+            Y[...] = np.moveaxis(Z.reshape(maps.shape[:-2] + (out_h, out_w)), -3, -1)
         return like_input(Y, X)
     Y = pool2d(maps, pool_size, mode, strides=strides, padding=padding,
                ceil_mode=ceil_mode, count_include_pad=count_include_pad, p_value=p_value)

@@ -19,6 +19,7 @@ from collections import namedtuple
 
 from mxnet import autograd, nd
 
+from poolbook.checks import as_pair, check_int
 from poolbook.networks import TRACED_OPS, graph, pair, trace
 
 Field = namedtuple('Field', 'size stride padding')
@@ -89,6 +90,9 @@ def network_fields(net, input_shape):
 def field_cells(field, cell, input_hw):
     """The input rows and columns output cell (i, j) depends on, clipped to the input:
     (first row, last row, first column, last column)."""
+    if not isinstance(field, Field):
+        raise TypeError(f"field must be a Field, got {type(field).__name__}")
+    cell, input_hw = as_pair(cell, 'cell', 0), as_pair(input_hw, 'input_hw', 1)
     (first_r, last_r), (first_c, last_c) = [
         (max(i * S - P, 0), min(i * S - P + r - 1, n - 1)) for i, r, S, P, n in
         zip(cell, field.size, field.stride, field.padding, input_hw)]
@@ -127,6 +131,11 @@ def gradient_support(net, input_shape, layer, cells):
     nodes, shapes = graph(net, input_shape)
     windows = [k for k, node in enumerate(nodes)
                if node['op'] in ('Convolution', 'Pooling')]
+    check_int(layer, 'layer', 0, len(windows) - 1)
+    out_hw = shapes[windows[layer]][2:]
+    cells = [as_pair(cell, 'cells', 0) for cell in cells]
+    if any(i >= out_hw[0] or j >= out_hw[1] for i, j in cells):
+        raise ValueError(f"cells must lie in the layer's {out_hw} output, got {cells}")
     x = nd.ones((1, 1) + tuple(input_shape[2:]), dtype='float64')
     x.attach_grad()
     with autograd.record():

@@ -33,6 +33,7 @@ from poolbook.checks import (
     as_pair,
     check_flag,
     check_input,
+    check_int,
     check_mode,
     check_output_cells,
     is_int,
@@ -307,6 +308,7 @@ def roi_align(X, rois, pooled_size, *, spatial_scale=1.0, sample_ratio=-1,
 def spp_paper_window(a, n):
     """The SPP paper's window and stride for an a-cell axis and n bins: ceil(a/n),
     floor(a/n); they give n windows for some sizes only."""
+    a, n = check_int(a, 'a', minimum=1), check_int(n, 'n', minimum=1)
     return -(-a // n), a // n
 
 

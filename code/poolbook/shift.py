@@ -19,7 +19,7 @@
 import numpy as np
 
 from poolbook.arrays import like_input, to_numpy
-from poolbook.checks import as_pair, check_input, is_int
+from poolbook.checks import as_pair, check_callable, check_input, check_values, is_int
 
 
 def shift(X, d_h, d_w, shape):
@@ -40,6 +40,7 @@ def shift(X, d_h, d_w, shape):
     -------
     array (..., h, w)
     """
+    check_input(X, ndims=(2, 3, 4))
     A = to_numpy(X)
     h, w = as_pair(shape, 'shape', minimum=1)
     d_h, d_w = as_pair((d_h, d_w), '(d_h, d_w)', minimum=0)
@@ -61,14 +62,23 @@ def relative_change(Y, Z):
     -------
     float
     """
+    check_values(Y, 'Y')
+    check_values(Z, 'Z')
     Y, Z = to_numpy(Y, 'Y').astype(np.float64), to_numpy(Z, 'Z').astype(np.float64)
     if Y.shape != Z.shape:
         raise ValueError(f"Y and Z must have the same shape, got {Y.shape} and {Z.shape}")
-    if Y.size == 0:
-        raise ValueError(f"Y is empty (shape {Y.shape}): there is nothing to compare")
     if not Y.any():
         raise ValueError("Y is all zeros: the relative change is undefined")
-    return float(np.linalg.norm(Z - Y) / np.linalg.norm(Y))
+    # Scale first, so that neither Z - Y nor a sum of squares overflows (values near
+    # 1e200) or underflows (near 1e-200): s and m are powers of the values' own size.
+    s, m = max(np.abs(Y).max(), np.abs(Z).max()), np.abs(Y).max()
+    if not np.isfinite(s):
+        return float('nan')  # NaN propagates; a change to or from inf has no size
+    D = Z / s - Y / s
+    d = np.abs(D).max()
+    change = 0.0 if d == 0 else d * np.linalg.norm(D / d)  # ||Z - Y|| / s
+    with np.errstate(over='ignore'):  # beyond float64: inf, as the true ratio is
+        return float((s / m) * (change / np.linalg.norm(Y / m)))
 
 
 def shift_change(pool, X, d_h, d_w, shape, strides, border=1):
@@ -98,6 +108,8 @@ def shift_change(pool, X, d_h, d_w, shape, strides, border=1):
     -------
     float
     """
+    check_callable(pool, 'pool')
+    check_input(X, ndims=(2, 3, 4))
     s_h, s_w = as_pair(strides, 'strides', minimum=1)
     border, _ = as_pair(border, 'border', minimum=0)
     Y = to_numpy(pool(shift(X, 0, 0, shape)), 'Y')
@@ -137,8 +149,9 @@ def periodic_output(pool, X, margin=8):
     -------
     numpy array (H / 2, W / 2)
     """
+    check_callable(pool, 'pool')
+    check_input(X, ndims=(2,))
     A = to_numpy(X)
-    check_input(A, ndims=(2,))
     if not is_int(margin) or margin < 0 or margin % 2:
         raise ValueError(f"margin must be an even integer >= 0, got {margin!r}")
     h, w = A.shape
@@ -169,7 +182,8 @@ def half_cell_shift(Y):
     -------
     numpy array (..., W), float64
     """
-    A = np.asarray(Y, dtype=np.float64)
+    check_values(Y, 'Y')
+    A = to_numpy(Y, 'Y').astype(np.float64)
     width = A.shape[-1]
     F = np.fft.rfft(A, axis=-1)
     F = F * np.exp(1j * np.pi * np.arange(F.shape[-1]) / width)  # e^(2 pi i k (1/2) / width)
@@ -190,7 +204,8 @@ def without_nyquist(Y):
     -------
     numpy array (..., W), float64
     """
-    A = np.asarray(Y, dtype=np.float64)
+    check_values(Y, 'Y')
+    A = to_numpy(Y, 'Y').astype(np.float64)
     width = A.shape[-1]
     if width % 2:
         return A.copy()
@@ -203,6 +218,8 @@ def split_shift(Y0, Y1):
     """Split Y1, a layer's output for its input moved one pixel left, given Y0, its
     output for the unmoved input, into S, the part that moved as an ideal layer's would
     (half a cell left), and A, the aliasing: S + A is Y1 (without its Nyquist term)."""
+    check_values(Y0, 'Y0')
+    check_values(Y1, 'Y1')
     Y0, Y1 = to_numpy(Y0, 'Y0'), to_numpy(Y1, 'Y1')
     if Y0.shape != Y1.shape:
         raise ValueError(f"Y0 and Y1 must have the same shape, got {Y0.shape} and "
@@ -227,8 +244,8 @@ def detail(M):
     -------
     float
     """
-    M = to_numpy(M, 'M').astype(np.float64)
     check_input(M, ndims=(2,), name='M')
+    M = to_numpy(M, 'M').astype(np.float64)
     across, down = np.roll(M, -1, axis=1) - M, np.roll(M, -1, axis=0) - M
     return float(np.sqrt((across ** 2).sum() + (down ** 2).sum()))
 
@@ -246,8 +263,10 @@ def aliasing(S, A):
     -------
     float
     """
+    check_input(S, ndims=(2,), name='S')
+    check_input(A, ndims=(2,), name='A')
+    S, A = to_numpy(S, 'S'), to_numpy(A, 'A')
     reference = detail(S)
-    S, A = np.asarray(S), np.asarray(A)
     rounding = 1e-12 * np.sqrt(S.size) * max(np.abs(S).max(), np.abs(A).max())
     if not reference > rounding:  # no detail beyond the rounding of the Fourier series
         raise ValueError("the output keeps no detail (the part that moved with the input "
@@ -271,6 +290,7 @@ def ideal_downsample(X):
     -------
     numpy array (ceil(H / 2), ceil(W / 2)), float64
     """
+    check_input(X, ndims=(2,))
     A = to_numpy(X).astype(np.float64)
     h, w = A.shape
     k_w = np.fft.fftfreq(w) * w  # integer frequencies along the rows
@@ -294,6 +314,7 @@ def detail_kept(S, X):
     -------
     float
     """
+    check_input(S, ndims=(2,), name='S')
     reference = detail(ideal_downsample(X))
     if not reference > 0:
         raise ValueError("X has no detail below half its Nyquist frequency to compare with")
@@ -322,9 +343,9 @@ def consistency(a, b):
     -------
     float
     """
+    check_values(a, 'a')
+    check_values(b, 'b')
     a, b = to_numpy(a, 'a'), to_numpy(b, 'b')
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
-    if a.size == 0:
-        raise ValueError(f"a and b are empty (shape {a.shape}): consistency is undefined")
     return float(np.mean(a == b))

@@ -14,10 +14,17 @@ import tracemalloc
 
 import numpy as np
 
+from poolbook.arrays import check_kind
+from poolbook.checks import (check_callable, check_flag, check_int, check_mapping,
+                             check_mode, check_number, check_texts)
+
 
 def count_bytecodes(fn, *args):
     """Run fn(*args) and count the bytecode instructions Python executes in fn's own body
     (not inside the functions it calls)."""
+    if not hasattr(fn, '__code__'):
+        raise TypeError(f"fn must be a Python function (whose bytecode can be traced), "
+                        f"got {type(fn).__name__}")
     code, count = fn.__code__, 0
 
     def trace(frame, event, arg):
@@ -39,6 +46,10 @@ def count_bytecodes(fn, *args):
 def interleaved_medians(functions, repeat=11):
     """Time each of `functions` (a dict name -> no-argument callable) `repeat` times,
     taking turns so that all of them see the same machine state; return median seconds."""
+    check_mapping(functions, 'functions', 'name: function')
+    for name, fn in functions.items():
+        check_callable(fn, f'functions[{name!r}]')
+    check_int(repeat, 'repeat', minimum=1)
     times = {name: [] for name in functions}
     for _ in range(repeat):
         for name, fn in functions.items():
@@ -51,6 +62,8 @@ def interleaved_medians(functions, repeat=11):
 def copy_bandwidth(nbytes=256 * 2**20, repeat=5):
     """Measured memory bandwidth in bytes per second: a large np.copyto reads and writes
     every byte once, so it moves 2 * nbytes per call."""
+    check_int(nbytes, 'nbytes', minimum=4)
+    check_int(repeat, 'repeat', minimum=1)
     src = np.ones(nbytes // 4, dtype=np.float32)
     dst = np.empty_like(src)
     seconds = interleaved_medians({'copy': lambda: np.copyto(dst, src)}, repeat)['copy']
@@ -59,13 +72,16 @@ def copy_bandwidth(nbytes=256 * 2**20, repeat=5):
 
 def traffic_bytes(X, Y):
     """The least memory traffic of pooling X into Y: read every input once, write every
-    output once."""
-    return X.nbytes + Y.nbytes
+    output once (X and Y: numpy or MXNet arrays)."""
+    check_kind(X, 'X')
+    check_kind(Y, 'Y')
+    return sum(int(np.prod(A.shape)) * np.dtype(A.dtype).itemsize for A in (X, Y))
 
 
 def peak_extra_memory(fn):
     """Run fn() and return the peak number of bytes it allocated beyond what it started
     with, as numpy reports its allocations to tracemalloc."""
+    check_callable(fn, 'fn')
     tracemalloc.start()
     try:
         fn()
@@ -77,6 +93,8 @@ def peak_extra_memory(fn):
 def rounded(value, digits=3):
     """`value` rounded to `digits` significant digits, for a timing that is glued or
     printed: more digits would only show the noise of one run on one machine."""
+    check_number(value, 'value')
+    check_int(digits, 'digits', minimum=1, maximum=17)
     return float(f'{value:.{digits}g}')
 
 
@@ -84,7 +102,14 @@ def loglog_slope(sizes, times):
     """The slope of log(time) against log(size) between two measurements, (size1, size2)
     and (time1, time2): 1 when the time grows in proportion to the size, 0 when it
     stays the same."""
+    for pair, name in ((sizes, 'sizes'), (times, 'times')):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"{name} must be a pair of two measurements, got {pair!r}")
+        for value in pair:
+            check_number(value, name, positive=True)
     (n1, n2), (t1, t2) = sizes, times
+    if n1 == n2:
+        raise ValueError(f"sizes must be two different sizes, got {sizes!r}")
     return math.log(t2 / t1) / math.log(n2 / n1)
 
 
@@ -101,12 +126,14 @@ GROWTH = [(0.0, 'not growing (slope below 0)'),
 
 def growth_words(slope):
     """In words, how a time grows with the input, from its log-log slope (see GROWTH)."""
+    check_number(slope, 'slope')
     return next(words for limit, words in GROWTH if slope < limit)
 
 
 def growth_groups(slopes):
     """`slopes` (name: log-log slope) in words, the names grouped by how their times grow,
     in the order of GROWTH: 'nearly flat (...): pool2d, nd.Pooling; growing in ...: ...'."""
+    check_mapping(slopes, 'slopes', 'name: log-log slope')
     groups = {words: [] for _, words in GROWTH}
     for name, slope in slopes.items():
         groups[growth_words(slope)].append(name)
@@ -117,6 +144,8 @@ def growth_groups(slopes):
 def relation(seconds, reference):
     """How a time compares with a reference time, in words that follow the numbers:
     '3.2 times faster than', '1.5 times slower than' or 'about as fast as' (within 5%)."""
+    check_number(seconds, 'seconds', positive=True)
+    check_number(reference, 'reference', positive=True)
     ratio = reference / seconds
     if ratio >= 1.05:
         return f'{ratio:.1f} times faster than'
@@ -150,6 +179,9 @@ def child_env(native=None, verbose=False):
     oneDNN's log of each kernel it runs if `verbose`. MXNet's kernel: as in this process
     if `native` is None, its native kernel if True (MXNET_MKLDNN_ENABLED=0), its default
     (oneDNN on) if False."""
+    if native is not None:
+        check_flag(native, 'native')
+    check_flag(verbose, 'verbose')
     env = dict(os.environ, OMP_NUM_THREADS='1', MXNET_STORAGE_FALLBACK_LOG_VERBOSE='0')
     if native:
         env['MXNET_MKLDNN_ENABLED'] = '0'
@@ -178,6 +210,8 @@ def mxnet_layers_in_child(layers, mode='max', native=None, verbose=False, repeat
     fresh Python (see child_env); return the median seconds of each layer and every
     other line the child printed (oneDNN's log, when verbose)."""
     layers = [as_layer(layer) for layer in layers]
+    check_mode(mode, ('max', 'avg', 'sum', 'lp'))
+    check_int(repeat, 'repeat', minimum=1)
     args = json.dumps([layers, mode, repeat])
     done = subprocess.run([sys.executable, '-c', CHILD_SCRIPT, args], check=True,
                           capture_output=True, text=True, env=child_env(native, verbose))
@@ -204,6 +238,7 @@ def onednn_pooling_runs(lines):
     """Each pooling run in oneDNN's log as (implementation, problem): the problem as a
     dict of the line's benchdnn description ('mb32ic64_ih56oh28kh3sh2dh0ph1_iw56...' gives
     {'mb': 32, 'ic': 64, 'ih': 56, ...}) and its source dtype ('dt': 'f32')."""
+    check_texts(lines, 'lines')
     runs = []
     for line in lines:
         f = line.split(',')
@@ -231,6 +266,7 @@ def onednn_pooling_kernels(lines, layer=None):
     """The implementations oneDNN's log says it ran for pooling, e.g. ['jit:avx512_core'],
     from lines like 'dnnl_verbose,exec,cpu,pooling_v2,jit:avx512_core,forward_inference,
     ...'; only those for `layer`, (shape, k, s, p[, dtype]), if it is given."""
+    check_texts(lines, 'lines')
     want = None if layer is None else layer_problem(layer)
     return sorted({kernel for kernel, problem in onednn_pooling_runs(lines)
                    if want is None or all(problem.get(key) == value
@@ -241,6 +277,7 @@ def mxnet_kernel(kernels, env=os.environ):
     """In words, which pooling kernel MXNet ran, given the oneDNN implementations its log
     shows for it (`kernels`, as onednn_pooling_kernels gives them) and the environment of
     the process that ran it."""
+    check_texts(kernels, 'kernels')
     if env.get('MXNET_MKLDNN_ENABLED') == '0':
         return ('its native kernel (oneDNN is switched off in this process: '
                 'MXNET_MKLDNN_ENABLED=0)')
@@ -252,6 +289,7 @@ def mxnet_kernel(kernels, env=os.environ):
 def onednn_choice(lines, env=os.environ, layer=None):
     """In words, which pooling kernel MXNet ran, from oneDNN's log (for `layer` only, if
     given) and the environment of the process that ran it; see mxnet_kernel."""
+    check_texts(lines, 'lines')
     return mxnet_kernel(onednn_pooling_kernels(lines, layer), env)
 
 
@@ -260,6 +298,9 @@ def kernels_by_layer(lines, layers, labels, env=os.environ, every='on all of the
     grouping the layers that ran the same one: 'oneDNN's simple_nchw:any implementation
     on 8x8, 16x16; oneDNN's jit:avx512_core implementation on 32x32', or the one kernel
     followed by `every` when all ran the same."""
+    if len(labels) != len(layers):
+        raise ValueError(f"labels must name each of the {len(layers)} layers, got "
+                         f"{len(labels)} labels")
     groups = {}
     for layer, label in zip(layers, labels, strict=True):
         kernel = onednn_choice(lines, env, layer)
@@ -271,6 +312,7 @@ def kernels_by_layer(lines, layers, labels, env=os.environ, every='on all of the
 
 def onednn_isa(lines):
     """The instruction set oneDNN's log says it uses on this CPU, or None."""
+    check_texts(lines, 'lines')
     for line in lines:
         if line.split(',')[:3] == ['dnnl_verbose', 'info', 'cpu'] and ',isa:' in line:
             return line.split(',isa:', 1)[1]

@@ -43,10 +43,19 @@ What chapter 10's class activation maps need: `train(kind, images, labels,
 head='global')` for a trained network, and `gap_maps` for the maps its global average
 pooling reads and its dense layer's weights.
 """
+import functools
 import math
+import sys
 
 import numpy as np
-from numba import njit
+
+if 'poolbook' in sys.modules:  # imported as part of the package: numba.njit, whose disk
+    # cache never stops the import (a read-only install, a corrupt file: poolbook.kernels),
+    # compiling even with POOLBOOK_COMPILED=0 (the engine needs numba)
+    from poolbook.kernels import njit as guarded_njit
+    njit = functools.partial(guarded_njit, always=True)
+else:  # loaded alone from its file (tests/test_tinynet.py's other-CPU child): numba's own
+    from numba import njit
 
 
 CANVAS = 16  # a digit (8 x 8) on a 16 x 16 canvas fits at 9 x 9 positions
@@ -63,6 +72,38 @@ LN2_HI = 6.93147180369123816490e-01
 LN2_LO = 1.90821492927058770002e-10
 INV_LN2 = 1.44269504088896338700e+00
 SQRT_HALF = 0.70710678118654752440
+
+
+def check_array(A, name, ndim):
+    """Refuse anything but a numpy array of real numbers with `ndim` axes, none empty.
+
+    poolbook's input rule for numpy arrays: the engine imports nothing from MXNet (a test
+    loads it alone), so it takes numpy arrays only (X.asnumpy() converts an MXNet array).
+
+    Parameters
+    ----------
+    A : object
+        What a function was given as an array.
+    name : str
+        The parameter's name, for the message.
+    ndim : int
+        The number of axes A must have.
+
+    Returns
+    -------
+    numpy array
+        A, as numpy takes it (np.matrix as a plain array).
+    """
+    if isinstance(A, np.ma.MaskedArray) or not isinstance(A, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array (the engine takes numpy arrays only: "
+                        f"X.asnumpy() converts an MXNet array), got {type(A).__name__}")
+    if A.dtype.kind not in 'iuf':
+        raise TypeError(f"{name} must hold real numbers, got dtype {A.dtype.name}")
+    if A.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} axes, got shape {A.shape}")
+    if 0 in A.shape:
+        raise ValueError(f"{name} must not have an empty axis, got shape {A.shape}")
+    return np.asarray(A)
 
 
 def kind_code(kind):
@@ -141,6 +182,7 @@ def unpack(theta, kind, head='dense', channels=CHANNELS):
     -------
     dict of str: numpy array
     """
+    theta = check_array(theta, 'theta', 1)
     shapes = param_shapes(kind, head, channels)
     ends = np.cumsum([int(np.prod(shape)) for _, shape in shapes])
     if ends[-1] != len(theta):
@@ -1001,7 +1043,7 @@ def check_digits(images, corners):
     corners : array
         The top-left cell of each digit on the canvas.
     """
-    images, corners = np.asarray(images), np.asarray(corners)
+    images, corners = check_array(images, 'images', 3), np.asarray(corners)
     if images.ndim != 3 or images.shape[1:] != (8, 8):
         raise ValueError(f"images must have shape (N, 8, 8), got {images.shape}")
     if corners.shape != (len(images), 2) or corners.dtype.kind not in 'iu':
@@ -1059,7 +1101,8 @@ def logits(theta, kind, X, head='dense', corners=None, channels=CHANNELS, batch_
     -------
     numpy array (N, 10), float64
     """
-    net = Networks(kind, head, np.asarray(theta)[None], channels)
+    X = check_array(X, 'X', 4 if corners is None else 3)
+    net = Networks(kind, head, check_array(theta, 'theta', 1)[None], channels)
     return np.concatenate([z[0] for z, _ in _forward_batches(net, X, corners, batch_size)]
                           ).astype(np.float64)
 
@@ -1113,7 +1156,13 @@ def loss_and_gradient(theta, kind, X, labels, head='dense', channels=CHANNELS):
     gradient : dict of str: numpy array
         The gradient with respect to each parameter, named and shaped as unpack gives them.
     """
-    net = Networks(kind, head, np.asarray(theta)[None], channels)
+    X, labels = check_array(X, 'X', 4), check_array(labels, 'labels', 1)
+    if labels.dtype.kind not in 'iu':
+        raise TypeError(f"labels must hold integers (classes), got dtype {labels.dtype}")
+    if labels.shape != X.shape[:1] or not (labels.min() >= 0 and labels.max() < CLASSES):
+        raise ValueError(f"labels must be {len(X)} integers (one per canvas) from 0 to "
+                         f"{CLASSES - 1}, got shape {labels.shape} and dtype {labels.dtype}")
+    net = Networks(kind, head, check_array(theta, 'theta', 1)[None], channels)
     labels = np.asarray(labels, dtype=np.int64)[None]
     total = net.loss_and_grad(batch_last(X, head), labels)[0]
     return total / labels.shape[1], {name: g[0] for name, g in net.grads.items()}
@@ -1147,7 +1196,8 @@ def gap_maps(theta, kind, X, corners=None, channels=CHANNELS, batch_size=64):
     weights : numpy array (10, C), float64
     biases : numpy array (10,), float64
     """
-    net = Networks(kind, 'global', np.asarray(theta)[None], channels)
+    X = check_array(X, 'X', 4 if corners is None else 3)
+    net = Networks(kind, 'global', check_array(theta, 'theta', 1)[None], channels)
     maps = [m[0].transpose(3, 0, 1, 2) for _, m in _forward_batches(net, X, corners, batch_size)]
     return (np.concatenate(maps).astype(np.float64),
             net.params['dense weight'][0].astype(np.float64),
@@ -1219,6 +1269,9 @@ def train_seeds(kind, images, labels, *, seeds, head='dense', epochs=10, batch_s
     list of tuple
         For each seed, in order, what train returns.
     """
+    check_array(images, 'images', 3)
+    if check_array(labels, 'labels', 1).dtype.kind not in 'iu':
+        raise TypeError(f"labels must hold integers (classes), got dtype {labels.dtype}")
     images = np.ascontiguousarray(images, dtype=DTYPE)
     labels = np.ascontiguousarray(labels, dtype=np.int64)
     check_training_args(images, labels, epochs, batch_size, learning_rate)

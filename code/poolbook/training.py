@@ -10,6 +10,8 @@ computes the same network with loops that give the same bits on every CPU;
 and take its loss and gradient, so that a test and the chapter can compare the two.
 `make_torch_net`, `torch_net` and `torch_loss_and_gradient` do the same in PyTorch.
 """
+import numbers
+
 import numpy as np
 import torch
 from mxnet import autograd, gluon, nd
@@ -17,7 +19,8 @@ from mxnet.gluon import nn
 from sklearn.datasets import load_digits
 
 from poolbook.antialias import binomial_filter
-from poolbook.checks import is_int
+from poolbook.arrays import to_numpy
+from poolbook.checks import check_input, check_int, check_number, check_values, is_int
 from poolbook.tinynet import CANVAS, CHANNELS, DOWNSAMPLINGS, check_head, kind_code, unpack
 
 
@@ -76,7 +79,12 @@ def place(images, rows, cols, canvas=CANVAS):
     -------
     numpy array (N, 1, canvas, canvas), float64
     """
+    check_input(images, ndims=(3,), name='images')
+    check_int(canvas, 'canvas', minimum=1)
+    images = to_numpy(images, 'images')
     n, h, w = images.shape
+    if h > canvas or w > canvas:
+        raise ValueError(f"images of {h} x {w} do not fit on a {canvas} x {canvas} canvas")
     for corners, name, room in ((rows, 'rows', canvas - h), (cols, 'cols', canvas - w)):
         check_corners(corners, name, n, room)
     out = np.zeros((n, 1, canvas, canvas))
@@ -112,6 +120,10 @@ def moved_corners(n, distances, seed, canvas=CANVAS, margin=0):
     moved : dict of int: numpy array (n, 2) of int
         For each distance, the corners moved.
     """
+    check_int(n, 'n', minimum=0)
+    check_int(seed, 'seed', minimum=0, maximum=2**32 - 1)  # what RandomState takes
+    check_int(canvas, 'canvas', minimum=8)
+    check_int(margin, 'margin', minimum=0)
     distances = list(distances)
     if not distances:
         raise ValueError("distances must hold at least one distance")
@@ -134,6 +146,8 @@ class BlurPool2D(nn.Block):
     """poolbook.blur_pool2d as a Gluon layer: reflect-pad, grouped fixed-filter conv."""
 
     def __init__(self, channels, strides=2, filter_size=3):
+        check_int(channels, 'channels', minimum=1)
+        check_int(strides, 'strides', minimum=1)
         super().__init__()
         f = binomial_filter(filter_size)
         self.kernel = nd.array(np.tile(np.outer(f, f), (channels, 1, 1, 1)), dtype='float64')
@@ -232,6 +246,10 @@ def gluon_loss_and_gradient(net, X, labels):
     gradients : list of numpy array
         The gradient with respect to each parameter, in the order of the parameters.
     """
+    if not isinstance(net, nn.Block):
+        raise TypeError(f"net must be a Gluon network (as gluon_net makes it), got "
+                        f"{type(net).__name__}")
+    X, labels = check_batch(X, labels)
     loss = gluon.loss.SoftmaxCrossEntropyLoss()
     with autograd.record():
         value = loss(net(nd.array(X, dtype='float64')),
@@ -240,11 +258,38 @@ def gluon_loss_and_gradient(net, X, labels):
     return value.asscalar(), [p.grad().asnumpy() for p in net.collect_params().values()]
 
 
+def check_batch(X, labels):
+    """Refuse a batch unless X is (N, 1, H, W) real numbers and labels N integers 0 to 9.
+
+    Parameters
+    ----------
+    X : array
+        The canvases.
+    labels : array
+        Their classes.
+
+    Returns
+    -------
+    X, labels : numpy array
+    """
+    check_input(X, ndims=(4,))
+    check_values(labels, 'labels')
+    X, labels = to_numpy(X), to_numpy(labels, 'labels')
+    if labels.dtype.kind not in 'iu':
+        raise TypeError(f"labels must hold integers (classes), got dtype {labels.dtype}")
+    if labels.shape != X.shape[:1] or not (labels.min() >= 0 and labels.max() <= 9):
+        raise ValueError(f"labels must be {len(X)} integers (one per canvas) from 0 to 9, "
+                         f"got shape {labels.shape} and dtype {labels.dtype}")
+    return X, labels
+
+
 class TorchBlurPool2d(torch.nn.Module):
     """poolbook.blur_pool2d as a PyTorch layer: reflection padding, then a grouped
     convolution with the fixed binomial filter."""
 
     def __init__(self, channels, strides=2, filter_size=3):
+        check_int(channels, 'channels', minimum=1)
+        check_int(strides, 'strides', minimum=1)
         super().__init__()
         f = torch.from_numpy(binomial_filter(filter_size))
         kernel = torch.outer(f, f).expand(channels, 1, filter_size, filter_size)
@@ -334,6 +379,10 @@ def torch_loss_and_gradient(net, X, labels):
     gradients : list of numpy array
         The gradient with respect to each parameter, in the order of the parameters.
     """
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"net must be a PyTorch network (as torch_net makes it), got "
+                        f"{type(net).__name__}")
+    X, labels = check_batch(X, labels)
     net.zero_grad()
     value = torch.nn.functional.cross_entropy(net(torch.from_numpy(np.asarray(X, np.float64))),
                                               torch.from_numpy(np.asarray(labels, np.int64)))
@@ -348,8 +397,8 @@ def agrees(ours, reference, rtol=1e-4):
 
     Parameters
     ----------
-    ours, reference : array
-        Two arrays of one shape.
+    ours, reference : array or float
+        Two arrays of one shape, or two numbers.
     rtol : float, default 1e-4
         The largest difference allowed, relative to the reference's largest magnitude.
 
@@ -357,17 +406,39 @@ def agrees(ours, reference, rtol=1e-4):
     -------
     bool
     """
-    ours, reference = np.asarray(ours, np.float64), np.asarray(reference, np.float64)
+    check_number(rtol, 'rtol', minimum=0)
+    ours, reference = as_values(ours, 'ours'), as_values(reference, 'reference')
     if ours.shape != reference.shape:
         raise ValueError(f"ours and reference must have the same shape, got {ours.shape} "
                          f"and {reference.shape}")
     return bool(np.abs(ours - reference).max() <= rtol * np.abs(reference).max())
 
 
+def as_values(A, name):
+    """A real number, or an array of them (as checks.check_values takes it), in float64.
+
+    Parameters
+    ----------
+    A : object
+    name : str
+        The parameter's name, for a refusal.
+
+    Returns
+    -------
+    numpy array, float64 (0-d for a number)
+    """
+    if isinstance(A, numbers.Real) and not isinstance(A, (bool, np.bool_)):
+        return np.asarray(A, dtype=np.float64)
+    check_values(A, name)
+    return to_numpy(A, name).astype(np.float64)
+
+
 def _difference_and_error(a, b):
     """mean(a) - mean(b) and the standard error of that difference, for compare and
     standard_errors (a and b: one value per seed, at least two each)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    check_values(a, 'a')
+    check_values(b, 'b')
+    a, b = to_numpy(a, 'a').astype(np.float64), to_numpy(b, 'b').astype(np.float64)
     if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2:
         raise ValueError(f"a and b must each hold at least two values (one per seed), "
                          f"got shapes {a.shape} and {b.shape}")

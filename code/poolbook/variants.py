@@ -32,7 +32,8 @@ import numpy as np
 from mxnet import nd
 
 from poolbook.arrays import as_ndarray, like_input, mean_dtype, sum_dtype, to_numpy
-from poolbook.checks import as_pair, check_padded_size, check_pool_args, is_int
+from poolbook.checks import (as_pair, check_input, check_padded_size, check_pool_args,
+                             is_int)
 from poolbook.geometry import output_shape, output_size
 from poolbook.pooling import pool2d
 
@@ -44,24 +45,34 @@ WINDOW_CELLS = 2**22  # the most window cells window_cells gathers (32 MiB in fl
 # The checks of these functions' own arguments (the shared ones are in poolbook.checks).
 
 def check_beta(beta):
-    """Refuse a beta that is not a real number, not finite, or negative.
+    """Refuse a beta that is not a real number, not finite, or negative; return it as a float.
 
     Parameters
     ----------
     beta : object
+
+    Returns
+    -------
+    float
+        beta as numpy computes with it (a Fraction or a numpy scalar becomes a float).
 
     Raises
     ------
     TypeError
         For a bool, a complex number, an array or anything not a real number.
     ValueError
-        For NaN, an infinity or a negative number.
+        For NaN, an infinity, a number beyond float64 or a negative number.
     """
     if isinstance(beta, (bool, np.bool_)) or not isinstance(beta, numbers.Real):
         raise TypeError(f"beta must be a real number, got {beta!r} "
                         f"of type {type(beta).__name__}")
-    if not math.isfinite(beta) or beta < 0:
+    try:
+        value = float(beta)
+    except OverflowError:  # an int or Fraction beyond float64
+        value = math.inf
+    if not math.isfinite(value) or value < 0:
         raise ValueError(f"beta must be a finite number at least 0, got {beta!r}")
+    return value
 
 
 def check_finite(A, name='X'):
@@ -224,7 +235,7 @@ def count_pool_ops(X, pool_size, mode='max', *, strides=1, padding=0):
                     result = x  # the first cell: nothing to combine
                 elif mode == 'max':
                     ops['comparisons'] += 1
-                    if x > result:
+                    if x > result or x != x:  # a NaN (x != x) wins, as in pool2d
                         result = x
                 else:
                     ops['additions'] += 1
@@ -347,7 +358,7 @@ def pooled_like(X, Y):
 
 def softmax_pool(X, pool_size, beta=1.0, *, strides=1, padding=0):
     """Average each window with weights softmax(beta * cells)."""
-    check_beta(beta)
+    beta = check_beta(beta)  # a float, whatever real number it was
     D, real, top = window_cells(X, pool_size, strides=strides,
                                 padding=padding)
     # D = cell - window maximum <= 0, so exp(beta * D) <= 1 never
@@ -376,7 +387,7 @@ def smooth_max_pool(X, pool_size, beta=1.0, *, strides=1, padding=0):
     numpy.ndarray, mx.nd.NDArray or mx.np.ndarray
         X's kind, in X's float dtype (float64 for integers).
     """
-    check_beta(beta)
+    beta = check_beta(beta)  # a float, whatever real number it was
     D, real, top = window_cells(X, pool_size, strides=strides, padding=padding)
     count = real.sum(axis=-1)
     if beta == 0:
@@ -478,9 +489,8 @@ def beta_sweep(window, betas):
     levels : dict
         'maximum' and 'average' of the window, floats.
     """
+    check_input(window, ndims=(2,), name='window')
     A = to_numpy(window, 'window')
-    if A.ndim != 2:
-        raise ValueError(f"window must be a 2-D array, got shape {A.shape}")
     curves = {name: np.array([pool(A, A.shape, beta).item() for beta in betas])
               for name, pool in (('softmax pooling', softmax_pool),
                                  ('smooth maximum', smooth_max_pool))}
