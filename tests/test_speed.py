@@ -236,7 +236,7 @@ def test_the_peers_compute_the_same_pooling(calls, keys):
         want = pool2d(X, 3, mode, strides=2, padding=1)
         for name, call in made.items():
             out = call()
-            if calls != 'forward' or out is None:
+            if calls != 'forward':
                 continue
             got = out[0] if isinstance(out, list) else out  # ONNX Runtime: a list
             got = got.asnumpy() if hasattr(got, 'asnumpy') else (

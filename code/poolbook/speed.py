@@ -296,6 +296,12 @@ def cpu_model():
 # torch.set_num_threads(1), poolbook.set_num_threads(1)): the functions below make calls,
 # they do not time them.
 
+def ready(A):
+    """A, once MXNet has computed it (NDArrays are computed asynchronously)."""
+    A.wait_to_read()
+    return A
+
+
 def fb_traffic_bytes(X, Y, mode):
     """The least memory traffic of a forward and a backward pass of pooling X into Y.
 
@@ -408,8 +414,8 @@ def forward_calls(X, k, s, p, mode):
     session = onnxruntime_session(X.shape, k, mode, s, p)
     return {
         'pool2d': lambda: pool2d(X, k, mode, strides=s, padding=p),
-        'MXNet': lambda: mx.nd.Pooling(X_mx, kernel=(k, k), stride=(s, s), pad=(p, p),
-                                       pool_type=mode).wait_to_read(),
+        'MXNet': lambda: ready(mx.nd.Pooling(X_mx, kernel=(k, k), stride=(s, s),
+                                             pad=(p, p), pool_type=mode)),
         'PyTorch NCHW': lambda: pooling(T, k, s, p),
         'PyTorch channels-last': lambda: pooling(T_last, k, s, p),
         'ONNX Runtime': lambda: session.run(None, {'X': X}),
@@ -503,8 +509,8 @@ def adaptive_calls(X, out, mode):
     if mode == 'avg':
         X_mx = mx.nd.array(X)
         X_mx.wait_to_read()
-        calls['MXNet'] = lambda: mx.nd.contrib.AdaptiveAvgPooling2D(
-            X_mx, output_size=(out, out)).wait_to_read()
+        calls['MXNet'] = lambda: ready(mx.nd.contrib.AdaptiveAvgPooling2D(
+            X_mx, output_size=(out, out)))
     return calls
 
 
