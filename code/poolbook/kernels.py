@@ -812,3 +812,19 @@ def pool_channels_last(M, pool_size, strides, padding, mode, div, Z):
     args = (*pool_size, *strides, *padding, mode == 'max', D)
     run_parts(lambda start, stop: pool_nhwc(M[start:stop], *args, Z[start:stop]),
               len(M), M[0].size)
+
+
+@njit(cache=True, nogil=True)
+def running_max(a, b, repeat):
+    """a[t] = max(a[t], b[t]), `repeat` times over: poolbook.speed.comparison_rate's loop.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        float32 arrays of one length; a is written in place.
+    repeat : int
+        How many times to sweep the arrays.
+    """
+    for _ in range(repeat):
+        for t in range(len(a)):
+            a[t] = _combine(a[t], b[t], True)
