@@ -56,3 +56,17 @@ def test_receptive_fields_draws_one_rectangle_per_field():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ['a', 'b']
     (marker,) = [line for line in ax.lines if line.get_gid() == 'cell']
     assert list(marker.get_xdata()) == [5] and list(marker.get_ydata()) == [2]
+
+
+def test_tracking_draws_the_truth_dashed_on_top_of_the_curves():
+    from poolbook.figures import plot_tracking
+    xs = [0, 0.5, 1]
+    fig = plot_tracking(xs, {'box': xs}, {'a': [0, 0, 1], 'b': [0, 0.5, 1]}, 'x', 'y')
+    (ax,) = fig.axes
+    lines = {line.get_gid(): line for line in ax.lines}
+    assert list(lines) == ['line a', 'line b', 'line box']
+    box = lines['line box']
+    assert box.get_linestyle() == '--' and box.get_color() == 'black'
+    assert box.get_zorder() > max(lines[k].get_zorder() for k in ('line a', 'line b'))
+    assert list(box.get_ydata()) == xs and list(lines['line a'].get_ydata()) == [0, 0, 1]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ['a', 'b', 'box']

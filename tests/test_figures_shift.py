@@ -43,3 +43,40 @@ def test_draw_arrays_outlines_the_marked_columns():
     assert not box.get_fill()
     assert box.get_edgecolor()[:3] == tuple(int(COLORS['window_edge'][k:k + 2], 16) / 255
                                             for k in (1, 3, 5))
+
+
+def test_plot_runs_draws_the_mean_and_the_band_of_the_runs():
+    from poolbook.figures import plot_runs
+    runs = np.array([[3.0, 2.0, 1.0], [5.0, 2.0, 3.0]])
+    fig = plot_runs({'loss': {'a': runs}, 'acc': {'a': runs[:, :2]}}, 'epoch', log=['loss'])
+    loss, acc = fig.axes
+    (line,) = [ln for ln in loss.lines if ln.get_gid() == 'loss mean a']
+    assert list(line.get_xdata()) == [1, 2, 3] and list(line.get_ydata()) == [4, 2, 2]
+    (band,) = [c for c in loss.collections if c.get_gid() == 'loss band a']
+    corners = band.get_paths()[0].vertices  # the band runs from the minima to the maxima
+    assert {(x, y) for x, y in corners} >= {(1, 3), (1, 5), (2, 2), (3, 1), (3, 3)}
+    assert loss.get_yscale() == 'log' and acc.get_yscale() == 'linear'
+    assert [t.get_text() for t in loss.get_legend().get_texts()] == ['a']
+
+
+def test_plot_seeds_draws_every_seed_and_the_mean():
+    from poolbook.figures import plot_seeds
+    fig = plot_seeds({'accuracy': {'max': [1.0, 2.0, 6.0], 'avg': [4.0, 4.0]}})
+    (ax,) = fig.axes
+    lines = {ln.get_gid(): ln for ln in ax.lines}
+    assert list(lines['accuracy seeds max'].get_ydata()) == [1, 2, 6]
+    assert set(lines['accuracy seeds avg'].get_xdata()) == {1}  # the second column
+    assert list(lines['accuracy mean max'].get_ydata()) == [3, 3]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ['max', 'avg']
+
+
+def test_plot_aliasing_marks_each_point_with_its_label():
+    from poolbook.figures import plot_aliasing
+    fig = plot_aliasing({'blur': {1: (1.0, 0.9), 3: (0.8, 0.4)}}, 'kept', 'aliasing')
+    (ax,) = fig.axes
+    (line,) = ax.lines
+    assert line.get_gid() == 'line blur'
+    assert list(line.get_xdata()) == [1.0, 0.8] and list(line.get_ydata()) == [0.9, 0.4]
+    labels = {t.get_gid(): (t.get_text(), t.xy) for t in ax.texts}
+    assert labels == {'label blur 1': ('1', (1.0, 0.9)), 'label blur 3': ('3', (0.8, 0.4))}
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ('kept', 'aliasing')

@@ -113,12 +113,28 @@ def test_lowers_resolution_looks_at_each_axis(shape_in, shape_out, lowers):
 
 
 def test_resolution_profile(traces):
-    # VGG-11: the convolutions enter at 224, 112, 56, 56, 28, 28, 14, 14; the head sees 7.
+    # VGG-11 (configuration A: 64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M) on
+    # 224: every convolution keeps the height, every pool halves it at the depth of the
+    # convolution before it.
     depth, side = resolution_profile(traces['VGG-11'])
-    assert depth == list(range(1, 10))
-    assert side == [224, 112, 56, 56, 28, 28, 14, 14, 7]
+    assert list(zip(depth, side)) == [
+        (0, 224), (1, 224), (1, 112), (2, 112), (2, 56), (3, 56), (4, 56), (4, 28),
+        (5, 28), (6, 28), (6, 14), (7, 14), (8, 14), (8, 7)]
+    # AlexNet: conv 11/4 pad 2 gives 55 and the pool after it 27, both at depth 1.
+    depth, side = resolution_profile(traces['AlexNet'])
+    assert list(zip(depth, side))[:3] == [(0, 224), (1, 55), (1, 27)]
+    # LeNet: conv 5 pad 2 keeps 28, pool 14; conv 5 gives 10 and the pool 5, at depth 2.
+    assert list(zip(*resolution_profile(traces['LeNet']))) == [
+        (0, 28), (1, 28), (1, 14), (2, 10), (2, 5)]
+    # ResNet-18: conv 7/2 gives 112 and the max pool 56 at depth 1; each of the three
+    # later stages halves once, its projection shortcut and first convolution side by
+    # side at one depth (one point); 17 convolutions, then the global pool gives 1.
     depth, side = resolution_profile(traces['ResNet-18'])
-    assert side[0] == 224 and side[-1] == 1 and len(depth) == 18  # 17 convs, then the head
+    assert list(zip(depth, side))[:3] == [(0, 224), (1, 112), (1, 56)]
+    assert depth[-1] == 17 and side[-1] == 1 and side[-2] == 7
+    assert sorted(set(side), reverse=True) == [224, 112, 56, 28, 14, 7, 1]
+    assert all(a >= b for a, b in zip(side, side[1:]))
+    assert len(side) == 18 + 2  # depths 0 to 17, the first and the last twice
 
 
 def test_trace_matches_running_the_network():

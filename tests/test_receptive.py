@@ -116,3 +116,48 @@ def test_resnet_merges_paths():
     assert as_numbers(shortcut) == (43, 8, 21)
     last = layers[-2][1]  # the last convolution before the global pool
     assert as_numbers(last) == (435, 32, 217)
+
+
+def torch_gradient_support(net, input_shape, cells):
+    """gradient_support of net's last window layer, through the same linear copy
+    written with PyTorch's operators (F.conv2d, F.avg_pool2d, a sum) and autograd."""
+    import torch
+    import torch.nn.functional as F
+    from poolbook.networks import graph
+    from poolbook.receptive import window_of
+    nodes, _ = graph(net, input_shape)
+    last = [k for k, node in enumerate(nodes) if node['op'] in ('Convolution', 'Pooling')][-1]
+    x = torch.ones((1, 1) + tuple(input_shape[2:]), dtype=torch.float64, requires_grad=True)
+    values = []
+    for node in nodes[:last + 1]:
+        maps = [values[i] for i, _, _ in node['inputs'] if values[i] is not None]
+        if node['op'] == 'null':
+            value = x if node['name'] == 'data' else None
+        elif node['op'] == 'Convolution':
+            kernel, stride, pad, dilate = window_of(node, None)
+            value = F.conv2d(maps[0], torch.ones((1, 1) + kernel, dtype=torch.float64),
+                             stride=stride, padding=pad, dilation=dilate)
+        elif node['op'] == 'Pooling':
+            kernel, stride, pad, _ = window_of(node, tuple(maps[0].shape))
+            full = node['attrs'].get('pooling_convention') == 'full'
+            value = F.avg_pool2d(maps[0], kernel, stride, pad, ceil_mode=full)
+        else:
+            value = maps[0] if len(maps) == 1 else sum(maps)
+        values.append(value)
+    supports = []
+    for cell in cells:
+        g = torch.autograd.grad(values[-1][0, 0][cell], x, retain_graph=True)[0][0, 0]
+        rows, cols = g.any(dim=1).nonzero(), g.any(dim=0).nonzero()
+        supports.append((int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])))
+    return supports
+
+
+@pytest.mark.parametrize('name', ['LeNet', 'AlexNet', 'ResNet-18'])
+def test_the_linear_copy_in_pytorch_has_the_same_support(name):
+    net, shape = book_networks()[name]
+    layers = network_fields(net, shape)
+    n_h, n_w = layers[-1][0].shape_out[2:]
+    cells = [(0, 0), (n_h // 2, n_w // 2), (n_h - 1, n_w - 1), (0, n_w - 1)]
+    want = [field_cells(layers[-1][1], cell, shape[2:]) for cell in cells]
+    assert torch_gradient_support(net, shape, cells) == want
+    assert gradient_support(net, shape, len(layers) - 1, cells) == want

@@ -7,11 +7,13 @@ one bin and one sample at a time (Python floats and ints), MXNet's documented ex
 cases worked out by hand; never the code's own output.
 """
 import math
+import os
 import subprocess
 import sys
 
 import mxnet as mx
 import numpy as np
+import onnx
 import onnxruntime as ort
 import poolbook
 import pytest
@@ -89,6 +91,32 @@ def test_round_half_away_from_zero_by_hand():
     assert np.round(v[:3]).tolist() == [0, 2, 2]  # numpy rounds halves to even
     # The textbook floor(x + 0.5) is wrong for the float32 just below 1/2:
     assert np.floor(v[6] + np.float32(0.5)) == 1 and round_half_away(v[6]) == 0
+    # ... and for every negative half, which it rounds towards +inf:
+    assert np.floor(v[3:6] + np.float32(0.5)).tolist() == [0, -1, -2]
+    # np.round differs from C's round exactly on the halves whose integer part (the
+    # neighbour nearer zero) is even: +-0.5, +-2.5, +-4.5, ...
+    halves = np.arange(-6, 6) + np.float32(0.5)
+    differ = np.round(halves) != round_half_away(halves)
+    assert differ.tolist() == [int(h) % 2 == 0 for h in halves]
+
+
+def test_ports_with_other_roundings_disagree_with_mxnet_on_halves():
+    # A box from x = -0.5 (cells -1..4 by C's round, 0..4 by floor(x + 0.5) and by
+    # np.round) and one from 2.5 (3 by C's round and floor(x + 0.5), 2 by np.round).
+    X = np.tile(np.arange(8, dtype=np.float32), (1, 1, 4, 1))  # every row 0..7
+    for box in ([0, -0.5, 0, 4, 3], [0, 2.5, 0, 6, 3]):
+        rois = np.array([box], np.float32)
+        want = nd.ROIPooling(nd.array(X), nd.array(rois), pooled_size=(1, 3),
+                             spatial_scale=1.0).asnumpy()
+        np.testing.assert_array_equal(roi_pool(X, rois, (1, 3)), want)
+        for rounding in (np.round, lambda v: np.floor(v + np.float32(0.5))):
+            x1, y1, x2, y2 = rounding(rois[0, 1:]).astype(int)
+            if x1 == round_half_away(rois[0, 1]):
+                continue  # this port rounds this corner as C does
+            f32 = np.dtype(np.float32)
+            port = regions.max_over_bins(X[0], regions.roi_pool_bins(y1, y2, 1, 4, f32),
+                                         regions.roi_pool_bins(x1, x2, 3, 8, f32))
+            assert not np.array_equal(port, want[0]), (box, rounding)
 
 
 def test_mxnet_documented_example():
@@ -111,6 +139,12 @@ def test_the_scale_is_a_float32_as_in_mxnet_even_for_float64_maps():
     got = roi_pool(X, box, (1, 4), spatial_scale=0.7)
     np.testing.assert_array_equal(got, want)
     assert got[0, 0, 0].tolist() == [32, 33, 34, 35]  # by hand: row 5, columns 2..5
+    # With the float64 scale x1 would be 3: columns 3..5 in 4 bins of 0.75, [3, 4),
+    # [3, 5), [4, 6), [5, 6): row 5 reads 33, 34, 35, 35 (chapter 9 prints it).
+    f64 = np.dtype(np.float64)
+    other = regions.max_over_bins(X[0], regions.roi_pool_bins(0, 5, 1, 8, f64),
+                                  regions.roi_pool_bins(3, 5, 4, 6, f64))
+    assert other[0, 0].tolist() == [33, 34, 35, 35]
 
 
 def test_roi_pool_bins_by_hand():
@@ -242,6 +276,55 @@ def test_nan_propagates_to_the_bins_that_read_it_and_mxnet_skips_it():
     assert theirs[0, 0] == 5  # MXNet's `>` never picks a NaN
 
 
+def cpp_max_loop(values):
+    """ONNX Runtime's MaxRoiPool bin, Y = std::max(x, Y) from the lowest float32, in
+    Python: std::max(x, Y) returns x unless x < Y (so a NaN x always replaces Y)."""
+    y = np.finfo(np.float32).min
+    for v in values:
+        y = v if not v < y else y
+    return y
+
+
+@pytest.mark.parametrize('values, ort_value, mxnet_value', [
+    ([np.nan, 1, 3, 2], 3, 3),
+    ([5, np.nan, 3, 2], 3, 5),      # less than the bin's largest number
+    ([1, 2, np.nan, 0], 0, 2),
+    ([1, 3, 2, np.nan], np.nan, 3),
+    ([np.nan] * 4, np.nan, np.finfo(np.float32).min),
+    ([-np.inf] * 4, np.finfo(np.float32).min, np.finfo(np.float32).min),
+])
+def test_nan_in_a_bin_ours_mxnet_and_onnx_runtime_disagree(values, ort_value,
+                                                            mxnet_value):
+    X = np.array(values, np.float32).reshape(1, 1, 2, 2)  # read row-major: as listed
+    whole = np.array([[0, 0, 0, 1, 1]], np.float32)
+    _, session = onnx_session('MaxRoiPool', 21, pooled_shape=[1, 1])
+    ort_out = session.run(None, {'X': X, 'rois': whole})[0].item()
+    mxnet_out = nd.ROIPooling(nd.array(X), nd.array(whole), pooled_size=(1, 1),
+                              spatial_scale=1.0).asnumpy().item()
+    assert np.array_equal(ort_out, np.float32(ort_value), equal_nan=True)
+    assert np.array_equal(cpp_max_loop(X.ravel()), ort_out, equal_nan=True)
+    assert mxnet_out == mxnet_value
+    ours = roi_pool(X, whole, 1).item()
+    assert np.isnan(ours) if np.isnan(values).any() else ours == -np.inf
+
+
+def test_mxnet_and_onnx_runtime_answer_a_box_with_x2_below_x1_as_one_cell():
+    X = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)  # 4 y + x
+    swapped = np.array([[0, 3, 0, 1, 1]], np.float32)
+    _, session = onnx_session('MaxRoiPool', 21, pooled_shape=[1, 1])
+    # By hand: x1 = 3, width forced to 1: column 3, rows 0 and 1: max(3, 7) = 7.
+    assert session.run(None, {'X': X, 'rois': swapped})[0].item() == 7
+    assert nd.ROIPooling(nd.array(X), nd.array(swapped), pooled_size=(1, 1),
+                         spatial_scale=1.0).asnumpy().item() == 7
+    # ROIAlign (aligned=False) stretches it to one cell from (3, 0): one sample at
+    # (x, y) = (3.5, 0.5), x clamped to the last column 3: (3 + 7) / 2 = 5.
+    assert nd.contrib.ROIAlign(nd.array(X), nd.array(swapped), pooled_size=(1, 1),
+                               spatial_scale=1.0).asnumpy().item() == 5
+    for fn in (roi_pool, roi_align):
+        with pytest.raises(ValueError, match='x2 < x1'):
+            fn(X, swapped, 1)
+
+
 def test_minus_infinity_stays_minus_infinity():
     X = np.full((1, 1, 4, 4), -np.inf, np.float32)
     box = np.array([[0, 0, 0, 3, 3]], np.float32)
@@ -288,11 +371,17 @@ print('survived')
 """
 
 
-def test_mxnet_aborts_on_a_zero_width_box_with_aligned_and_we_do_not():
+@pytest.mark.parametrize('engine', [{}, {'MXNET_ENGINE_TYPE': 'NaiveEngine',
+                                         'OMP_NUM_THREADS': '1'}])
+def test_mxnet_aborts_on_a_zero_width_box_with_aligned_and_we_do_not(engine):
+    # The check throws inside an OpenMP parallel loop, so the runtime terminates the
+    # process: with the NaiveEngine (no worker thread) and one OpenMP thread too.
     child = subprocess.run([sys.executable, '-c', MXNET_ABORT], capture_output=True,
-                           text=True, timeout=120, check=False)
-    assert child.returncode != 0 and 'survived' not in child.stdout
+                           text=True, timeout=120, check=False,
+                           env={**os.environ, **engine})
+    assert child.returncode == -6 and 'survived' not in child.stdout  # SIGABRT
     assert 'Check failed' in child.stderr, child.stderr[-2000:]
+    assert "terminate called after throwing an instance of 'dmlc::Error'" in child.stderr
     X = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
     box = np.array([[0, 1, 1, 1, 3]], np.float32)
     # Adaptive grid: ceil(0 / 2) = 0 samples across: nothing to average, 0.
@@ -310,7 +399,7 @@ def test_roi_align_equals_onnx_runtime(mode):
     for scale, boxes in cases(np.float32, ALIGN_SCALES):  # zero-size boxes included
         feeds = {'X': X, 'rois': boxes[:, 1:].copy(), 'batch': boxes[:, 0].astype(np.int64)}
         for pooled in POOLED[1:3]:
-            for ratio in (0, 2):
+            for ratio in (0, 1, 2):
                 _, session = onnx_session(
                     'RoiAlign', 16, output_height=pooled[0], output_width=pooled[1],
                     spatial_scale=scale, sampling_ratio=ratio, mode='avg',
@@ -322,24 +411,43 @@ def test_roi_align_equals_onnx_runtime(mode):
 
 
 def reference_roi_align(X, boxes, pooled, scale, ratio, aligned):
-    model, _ = onnx_session('RoiAlign', 16, output_height=pooled[0], output_width=pooled[1],
-                            spatial_scale=scale, sampling_ratio=ratio, mode='avg',
+    """The ONNX reference's RoiAlign-16 on X (its model declares X's float type)."""
+    kind = TensorProto.DOUBLE if X.dtype == np.float64 else TensorProto.FLOAT
+    names, kinds = ['X', 'rois', 'batch'], [kind, kind, TensorProto.INT64]
+    node = helper.make_node('RoiAlign', names, ['Y'], output_height=pooled[0],
+                            output_width=pooled[1], spatial_scale=scale,
+                            sampling_ratio=ratio, mode='avg',
                             coordinate_transformation_mode='half_pixel' if aligned
                             else 'output_half_pixel')
-    feeds = {'X': X, 'rois': boxes[:, 1:].copy(), 'batch': boxes[:, 0].astype(np.int64)}
+    model = helper.make_model(helper.make_graph(
+        [node], 'g', [helper.make_tensor_value_info(n, k, None) for n, k in zip(names, kinds)],
+        [helper.make_tensor_value_info('Y', kind, None)]),
+        opset_imports=[helper.make_opsetid('', 16)])
+    feeds = {'X': X, 'rois': boxes[:, 1:].astype(X.dtype),
+             'batch': boxes[:, 0].astype(np.int64)}
     return ReferenceEvaluator(model).run(None, feeds)[0]
 
 
 @pytest.mark.parametrize('aligned', [False, True])
 def test_roi_align_equals_the_onnx_reference_on_float64_maps(aligned):
-    # The reference computes coordinates in float64 whatever the map's dtype.
+    # Under NumPy 1.x the reference computes coordinates in float64 whatever the map.
     X = inputs(np.float64)
-    boxes = sweep_boxes(0.5, np.random.default_rng(2), n_random=4)
-    for ratio in (0, 2):
-        np.testing.assert_allclose(
-            roi_align(X, boxes, (2, 3), spatial_scale=0.5, sample_ratio=ratio,
-                      aligned=aligned),
-            reference_roi_align(X, boxes, (2, 3), 0.5, ratio, aligned), **TOL[np.float64])
+    for scale in (1.0, 0.5, 0.25):
+        boxes = sweep_boxes(scale, np.random.default_rng(2), n_random=4)
+        for pooled in [(2, 3), (7, 7)]:
+            for ratio in (0, 2):
+                got = reference_roi_align(X, boxes, pooled, scale, ratio, aligned)
+                assert got.dtype == np.float64
+                np.testing.assert_allclose(
+                    roi_align(X, boxes, pooled, spatial_scale=scale, sample_ratio=ratio,
+                              aligned=aligned), got, **TOL[np.float64])
+
+
+def test_numpy_1_promotes_a_float32_scalar_times_a_python_float_to_float64():
+    # Why the reference works in float64 here (NEP 50 ends this in NumPy 2): the book
+    # pins NumPy 1.23, because MXNet 1.9.1 needs NumPy < 1.24.
+    assert np.__version__.startswith('1.')
+    assert type(np.float32(-4.75) * 0.5) is np.float64
 
 
 def test_the_onnx_reference_differs_where_a_sample_lands_one_cell_outside():
@@ -357,6 +465,68 @@ def test_the_onnx_reference_differs_where_a_sample_lands_one_cell_outside():
     third = np.float32(2.75) / np.float32(3)
     assert np.float32(-2.375) + third + third * np.float32(0.5) / np.float32(1) > -1
     assert -2.375 + 2.75 / 3 + 2.75 / 3 / 2 < -1
+
+
+@pytest.mark.parametrize('op, old', [('MaxRoiPool', 1), ('RoiAlign', 16)])
+def test_opset_22_adds_only_bfloat16_and_onnx_runtime_has_neither_new_version(op, old):
+    was, now = onnx.defs.get_schema(op, 21), onnx.defs.get_schema(op, 22)
+    assert (was.since_version, now.since_version) == (old, 22)
+    assert (set(now.type_constraints[0].allowed_type_strs)
+            - set(was.type_constraints[0].allowed_type_strs)) == {'tensor(bfloat16)'}
+    assert sorted(now.attributes) == sorted(was.attributes)
+    attrs = {'pooled_shape': [1, 1]} if op == 'MaxRoiPool' else {}
+    with pytest.raises(ort.capi.onnxruntime_pybind11_state.NotImplemented,
+                       match=f'{op}\\(22\\)'):
+        onnx_session(op, 22, **attrs)
+    if op == 'MaxRoiPool':  # the reference has no MaxRoiPool at any opset
+        for opset in (10, 21, 22):
+            model, _ = onnx_session(op, min(opset, 21), **attrs)
+            model.opset_import[0].version = opset
+            with pytest.raises(NotImplementedError, match='MaxRoiPool'):
+                ReferenceEvaluator(model)
+
+
+def test_the_defaults_differ_mxnet_unaligned_onnx_half_pixel():
+    assert 'aligned : boolean, optional, default=0' in nd.contrib.ROIAlign.__doc__
+    attr = onnx.defs.get_schema('RoiAlign', 16).attributes['coordinate_transformation_mode']
+    assert attr.default_value.s == b'half_pixel'
+
+
+ORT_MAX_WARNING = """
+import onnxruntime as ort
+from onnx import TensorProto, helper
+names, kinds = ['X', 'rois', 'batch'], [TensorProto.FLOAT, TensorProto.FLOAT,
+                                         TensorProto.INT64]
+graph = helper.make_graph(
+    [helper.make_node('RoiAlign', names, ['Y'], sampling_ratio=2, mode='max')], 'g',
+    [helper.make_tensor_value_info(n, k, None) for n, k in zip(names, kinds)],
+    [helper.make_tensor_value_info('Y', TensorProto.FLOAT, None)])
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 16)])
+ort.InferenceSession(model.SerializeToString(), providers=['CPUExecutionProvider'])
+"""
+
+
+def test_onnx_max_mode_takes_weighted_corners_and_onnx_runtime_warns():
+    ones = np.ones((1, 1, 4, 4), np.float32)
+    feeds = {'X': ones, 'rois': np.array([[0.25, 0.25, 3.75, 3.75]], np.float32),
+             'batch': np.zeros(1, np.int64)}
+    # By hand: half_pixel (the default) moves the box to -0.25..3.25; two samples per
+    # axis at 0.625 and 2.375 read their nearer cell at 0.625; 0.625 ** 2. Without the
+    # offset they sit at 1.125 and 2.875: 0.875 ** 2.
+    for mode, want in [(None, 0.625 ** 2), ('half_pixel', 0.625 ** 2),
+                       ('output_half_pixel', 0.875 ** 2)]:
+        extra = {'coordinate_transformation_mode': mode} if mode else {}
+        model, session = onnx_session('RoiAlign', 16, sampling_ratio=2, mode='max',
+                                      **extra)
+        assert session.run(None, feeds)[0].item() == want
+        assert ReferenceEvaluator(model).run(None, feeds)[0].item() == want
+    # The mean of the samples, ours, is 1 on a map of ones.
+    assert roi_align(ones, np.array([[0, .25, .25, 3.75, 3.75]]), 1, sample_ratio=2,
+                     aligned=True).item() == 1
+    child = subprocess.run([sys.executable, '-c', ORT_MAX_WARNING], capture_output=True,
+                           text=True, timeout=120, check=True)
+    assert ('The existing summation for max mode and sampling ratios besides 1 is '
+            'incorrect') in child.stderr
 
 
 def loop_roi_align(X, boxes, pooled, scale, ratio, aligned):
@@ -583,6 +753,30 @@ def test_the_paper_recipe_works_exactly_when_a_mod_n_is_0_or_1():
     assert failures > 0
 
 
+def test_the_paper_recipe_misses_every_size_of_chapter_6s_padded_family():
+    # n divides a + 1 (and not a or a - 1): ordinary pooling with padding 1
+    # (adaptive.ordinary_window), and the paper's recipe fails on every one of them.
+    from poolbook.adaptive import ordinary_window
+    padded = [(a, n) for n in range(1, 9) for a in range(n, 129)
+              if ordinary_window(a, n) and ordinary_window(a, n)[2] == 1]
+    assert padded and all((a + 1) % n == 0 for a, n in padded)
+    for a, n in padded:
+        windows = paper_windows(a, n)
+        assert len(windows) != n or windows[-1][1] != a, (a, n)
+
+
+def test_spp_window_is_not_adaptive_pooling():
+    # 11 cells, 4 bins: windows of 5 at stride 2, [0, 5) [2, 7) [4, 9) [6, 11), against
+    # the adaptive bins [0, 3) [2, 6) [5, 9) [8, 11) (by hand: 11 / 4 = 2.75).
+    assert spp_window(11, 4) == (5, 2)
+    assert [b.tolist() for b in adaptive_bins(11, 4)] == [[0, 2, 5, 8], [3, 6, 9, 11]]
+    X = np.zeros((11, 11))
+    X[0, 3] = 1  # in the first window, not in the first bin
+    from poolbook import pool2d
+    from poolbook.adaptive import adaptive_pool2d
+    assert pool2d(X, 5, strides=2)[0, 0] == 1 and adaptive_pool2d(X, 4)[0, 0] == 0
+
+
 def test_spp_window_gives_n_covering_windows_for_every_size():
     for a in range(1, 97):
         for n in range(1, a + 1):
@@ -615,6 +809,24 @@ def test_pyramid_pool2d_shapes_and_values():
                      for b in range(2)]).reshape(2, -1)
     np.testing.assert_array_equal(top, want)
     assert isinstance(pyramid_pool2d(nd.array(X)), nd.NDArray)
+
+
+def test_pyramid_pool2d_equals_pytorchs_adaptive_pooling():
+    import torch
+    import torch.nn.functional as F
+    rng = np.random.default_rng(6)
+    levels = (1, 2, 3, 4, 6)
+    for shape in [(19, 15), (29, 45), (3, 2), (11, 11), (1, 1), (7, 13)]:
+        X = rng.standard_normal((2, 3) + shape)
+        for mode, torch_pool in [('max', F.adaptive_max_pool2d),
+                                 ('avg', F.adaptive_avg_pool2d)]:
+            want = torch.cat([torch_pool(torch.from_numpy(X), n).flatten(1)
+                              for n in levels], dim=1).numpy()
+            got = pyramid_pool2d(X, levels, mode)
+            if mode == 'max':
+                np.testing.assert_array_equal(got, want, err_msg=str(shape))
+            else:
+                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize('levels', [(), 'abc', (0, 1), (1.5,), 3])

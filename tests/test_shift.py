@@ -118,3 +118,159 @@ def test_shift_change_leaves_out_the_border():
     X = np.random.RandomState(0).rand(12, 14)
     assert shift_change(blur_pool2d, X, 2, 2, (10, 10), 2) < 1e-12
     assert shift_change(blur_pool2d, X, 2, 2, (10, 10), 2, border=0) > 0.01
+
+
+# --- the fair measurement: aliasing against an ideal half-cell move -----------------------
+# Expected values come from trigonometry worked out in the comments: a sampled cosine
+# moved half a cell is the cosine read half a cell on, and a binomial filter of size f
+# scales a cosine of frequency w (radians per pixel) by |cos(w / 2)|**(f - 1).
+
+from poolbook.antialias import max_blur_pool2d  # noqa: E402
+from poolbook.shift import (aliasing, detail, detail_kept, half_cell_shift,  # noqa: E402
+                            ideal_downsample, periodic_output, shift_aliasing,
+                            split_shift, without_nyquist)
+
+
+def cosine_rows(width, k, phase=0.0, rows=4, shift=0.0):
+    """rows x width map whose every row is cos(2 pi k (j + shift) / width + phase)."""
+    j = np.arange(width) + shift
+    return np.tile(np.cos(2 * np.pi * k * j / width + phase), (rows, 1))
+
+
+@pytest.mark.parametrize('width, k, phase', [(16, 3, 0.0), (16, 1, 0.4), (15, 7, 1.0),
+                                             (8, 0, 0.0)])
+def test_half_cell_shift_reads_a_cosine_half_a_cell_on(width, k, phase):
+    moved = half_cell_shift(cosine_rows(width, k, phase))
+    assert np.allclose(moved, cosine_rows(width, k, phase, shift=0.5), atol=1e-12)
+
+
+def test_half_cell_shift_leaves_out_the_alternating_term():
+    # (-1)**j is the Nyquist cosine of an even row: read half a cell on, it is
+    # cos(pi (j + 1/2)) = 0 at every cell (the ambiguity is dropped, not guessed).
+    Y = np.tile([1.0, -1.0], (3, 4))
+    assert np.allclose(half_cell_shift(Y), 0, atol=1e-12)
+    assert np.allclose(half_cell_shift(Y + 2.0), 2.0, atol=1e-12)
+
+
+def test_without_nyquist_drops_only_the_alternating_term():
+    # 2 + (-1)**j + cos(2 pi j / 8): the alternating term goes, the rest stays.
+    j = np.arange(8)
+    Y = np.tile(2 + (-1.0) ** j + np.cos(2 * np.pi * j / 8), (2, 1))
+    assert np.allclose(without_nyquist(Y), 2 + np.cos(2 * np.pi * j / 8), atol=1e-12)
+    odd = np.random.RandomState(0).rand(3, 7)  # an odd row has no Nyquist term
+    assert np.array_equal(without_nyquist(odd), odd)
+
+
+def test_detail_by_hand():
+    # Rows 0 1 (periodic): differences across 1 and -1 in each of the two rows, none down.
+    assert detail(np.array([[0.0, 1.0], [0.0, 1.0]])) == 2.0
+    assert detail(np.full((3, 5), 7.0)) == 0.0
+    # A single 1 among zeros differs from its four neighbours: sqrt(4) = 2.
+    M = np.zeros((4, 4))
+    M[1, 2] = 1.0
+    assert detail(M) == 2.0
+
+
+def test_ideal_downsample_keeps_only_the_low_half_band():
+    # Width 32: frequency 3 is below 32 / 4 = 8 and stays, 12 is above and goes; every
+    # second column of cos(2 pi 3 j / 32) is cos(2 pi 3 j / 16).
+    X = cosine_rows(32, 3, rows=8) + cosine_rows(32, 12, 0.3, rows=8)
+    assert np.allclose(ideal_downsample(X), cosine_rows(16, 3, rows=4), atol=1e-12)
+    # Down the columns nothing is filtered (the move is along the rows): a map whose
+    # rows alternate 1, -1 is only subsampled, every second row is a row of ones.
+    alternating = np.tile(((-1.0) ** np.arange(8))[:, None], (1, 32))
+    assert np.allclose(ideal_downsample(alternating), 1.0, atol=1e-12)
+
+
+def test_plain_subsampling_keeps_exactly_the_ideal_detail():
+    # Every second column of x is the low half band L plus the high half band H at even
+    # pixels; moved one pixel, L at odd pixels is L at even ones moved half a cell, while
+    # H's alias flips sign. So S is the low half band at odd pixels: the ideal output,
+    # moved, with exactly its detail.
+    X = np.random.RandomState(2).rand(24, 32)
+    assert abs(shift_aliasing(lambda A: A[::2, ::2], X)[1] - 1) < 1e-9
+
+
+def test_split_shift_of_an_ideal_move_is_all_detail_no_aliasing():
+    Y0 = cosine_rows(16, 2, 0.2)
+    S, A = split_shift(Y0, cosine_rows(16, 2, 0.2, shift=0.5))
+    assert np.allclose(A, 0, atol=1e-12)
+    assert np.allclose(S, cosine_rows(16, 2, 0.2, shift=0.5), atol=1e-12)
+    # The other extreme: the output jumps by the opposite of the ideal move: all aliasing.
+    S, A = split_shift(Y0, -cosine_rows(16, 2, 0.2, shift=0.5))
+    assert np.allclose(S, 0, atol=1e-12)
+    with pytest.raises(ValueError, match='keeps no detail'):
+        aliasing(S, A)
+
+
+@pytest.mark.parametrize('filter_size', [1, 2, 3, 4, 5])
+def test_aliasing_of_blur_pooling_on_two_cosines_by_hand(filter_size):
+    # x = cos(w t) + c cos((pi - w) t). Sampled at even t, the second cosine lands on the
+    # first one's frequency (cos((pi - w) 2j) = cos(2 w j)): it is the alias. Moving x one
+    # pixel flips the alias's sign and not the first cosine's, so the aliasing is the
+    # ratio of the two amplitudes after the blur, c tan(w / 2)**(f - 1), and the detail
+    # kept, the first cosine's amplitude against the ideal layer's 1, is cos(w / 2)**(f-1).
+    width, k, c = 32, 3, 0.5
+    w = 2 * np.pi * k / width
+    X = cosine_rows(width, k, rows=8) + c * cosine_rows(width, width // 2 - k, rows=8)
+    pool = lambda A: blur_pool2d(A, filter_size=filter_size)  # noqa: E731
+    measured = shift_aliasing(pool, X)
+    expected = (c * np.tan(w / 2) ** (filter_size - 1), np.cos(w / 2) ** (filter_size - 1))
+    assert np.allclose(measured, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_a_constant_output_does_not_win_it_is_refused():
+    X = np.random.RandomState(0).rand(16, 16)
+    constant = lambda A: np.full((A.shape[0] // 2, A.shape[1] // 2), 0.5)  # noqa: E731
+    with pytest.raises(ValueError, match='keeps no detail'):
+        shift_aliasing(constant, X)
+    # ... and keeps none of the detail an ideal layer keeps.
+    assert detail_kept(periodic_output(constant, X), X) == 0.0
+
+
+def test_periodic_output_wraps_the_map_around():
+    # Independent computations of the periodic layers: max pooling from rolled copies,
+    # the blur as a circular convolution through the FFT.
+    rng = np.random.RandomState(1)
+    X = rng.rand(12, 16)
+    rolled = [np.roll(X, (-a, -e), axis=(0, 1)) for a in (0, 1) for e in (0, 1)]
+    dense_max = np.max(rolled, axis=0)
+    assert np.array_equal(periodic_output(lambda A: pool2d(A, 2, strides=2), X),
+                          dense_max[::2, ::2])
+    f = np.array([1.0, 2.0, 1.0]) / 4
+    kernel = np.zeros_like(X)
+    for a in range(3):
+        for e in range(3):
+            kernel[(a - 1) % 12, (e - 1) % 16] = f[a] * f[e]
+
+    def circular_blur(M):  # out[i, j] = sum of kernel[a, e] M[i + a, j + e]
+        return np.fft.ifft2(np.fft.fft2(M) * np.conj(np.fft.fft2(kernel))).real
+    assert np.allclose(periodic_output(blur_pool2d, X), circular_blur(X)[::2, ::2],
+                       atol=1e-12)
+    assert np.allclose(periodic_output(max_blur_pool2d, X),
+                       circular_blur(dense_max)[::2, ::2], atol=1e-12)
+
+
+def test_periodic_output_moves_one_cell_when_the_map_moves_two_pixels():
+    X = np.random.RandomState(2).rand(16, 16)
+    Y = periodic_output(max_blur_pool2d, X)
+    moved = periodic_output(max_blur_pool2d, np.roll(X, -2, axis=1))
+    assert np.allclose(moved, np.roll(Y, -1, axis=1), atol=1e-12)
+
+
+@pytest.mark.parametrize('X, pool, margin, error, word', [
+    (np.ones((9, 16)), blur_pool2d, 8, ValueError, 'even sides'),
+    (np.ones((16, 16)), blur_pool2d, 3, ValueError, 'margin'),
+    (np.ones((16, 16)), blur_pool2d, 20, ValueError, 'even sides'),
+    (np.ones((16, 16)), lambda A: A, 8, ValueError, 'halve'),
+    (np.ones((2, 16, 16)), blur_pool2d, 8, ValueError, '(H, W)'),
+])
+def test_periodic_output_refuses_what_it_cannot_wrap(X, pool, margin, error, word):
+    with pytest.raises(error) as info:
+        periodic_output(pool, X, margin)
+    assert word in str(info.value), str(info.value)
+
+
+def test_split_shift_refuses_outputs_of_different_shapes():
+    with pytest.raises(ValueError, match='same shape'):
+        split_shift(np.ones((4, 4)), np.ones((4, 5)))

@@ -183,3 +183,42 @@ def test_bad_pooling_arguments_are_refused_and_inputs_unchanged():
     assert np.array_equal(X, np.arange(16.0).reshape(4, 4))
     I.flags.writeable = False
     max_unpool2d(Y, I, 4)
+
+
+def test_mxnet_has_no_pooling_with_indices_and_no_unpooling():
+    # Chapter 10 compares with PyTorch because of this.
+    names = [n.lower() for n in dir(nd) + dir(nd.contrib)]
+    assert not [n for n in names if 'unpool' in n]
+    assert 'indices' not in nd.Pooling.__doc__ and 'index' not in nd.Pooling.__doc__
+
+
+def test_pytorch_refuses_max_unpool2d_in_deterministic_mode():
+    # PyTorch documents max_unpool as nondeterministic when indices repeat; the "last one
+    # stays" agreement above is an observation of its CPU kernel, not a contract.
+    _, I = F.max_pool2d(torch.tensor([[[[0., 9., 0.], [0., 0., 0.]]]]), 2, 1,
+                        return_indices=True)
+    assert I.flatten().tolist() == [1, 1]
+    torch.use_deterministic_algorithms(True)
+    try:
+        with pytest.raises(RuntimeError, match='does not have a deterministic'):
+            F.max_unpool2d(torch.tensor([[[[1., 2.]]]]), I, 2, 1)
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
+def test_ties_go_to_the_first_maximum_in_mxnet_pytorch_and_ours():
+    rng = np.random.default_rng(7)
+    for k, s in [(2, 2), (3, 3), ((2, 3), (2, 3)), (2, 3)]:  # windows that never overlap
+        X = rng.integers(0, 2, (2, 3, 7, 8)).astype(np.float32)  # ties everywhere
+        Y, I = pool2d_with_indices(X, k, strides=s)
+        x = nd.array(X)
+        x.attach_grad()
+        with mx.autograd.record():
+            y = nd.Pooling(x, kernel=(k, k) if isinstance(k, int) else k,
+                           stride=(s, s) if isinstance(s, int) else s, pool_type='max')
+        y.backward(nd.ones_like(y))
+        ones = np.ones_like(Y)
+        np.testing.assert_array_equal(max_unpool2d(ones, I, (7, 8)), x.grad.asnumpy())
+        t = torch.from_numpy(X).requires_grad_()
+        F.max_pool2d(t, k, s).backward(torch.ones(Y.shape))
+        np.testing.assert_array_equal(max_unpool2d(ones, I, (7, 8)), t.grad.numpy())

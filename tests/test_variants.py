@@ -390,6 +390,62 @@ def test_max_pool_by_relu_equals_gluon_max_pool(pool_size, strides):
     np.testing.assert_allclose(got, want, **relu_tolerance(X, pool_size))
 
 
+@pytest.mark.parametrize('pool_size', [2, 3, 4, 5, (2, 3), (1, 7), (3, 5)])
+def test_the_first_layer_is_the_widest_three_per_pair_two_for_an_odd_cell(pool_size):
+    # chapter 4's formula, for windows of two cells or more (a single cell needs no ReLU
+    # layer): per input channel, a, -a, b - a for each pair of cells, and a, -a for an
+    # odd last one, which passes through as relu(a) - relu(-a)
+    k_h, k_w = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
+    k = k_h * k_w
+    weights = relu_max_weights(pool_size)
+    assert weights[0].shape[0] == relu_max_counts(pool_size)['widest']
+    assert relu_max_counts(pool_size)['widest'] == 3 * (k // 2) + 2 * (k % 2)
+
+
+def test_float64_holds_b_minus_a_of_float32_numbers_and_a_float64_b_misses():
+    # chapter 4's pair, by hand: in float32, 0.1 + 2 rounds to a multiple of 2**-22 (its
+    # step in [2, 4)), and so is that minus 2, which float32's 0.1 is not: it misses, by
+    # at most half a step; of float32 numbers, 0.1 + 2 needs 29 bits, so float64 holds it
+    # and gives 0.1 back; with 0.1 a float64 (53 bits) the sum rounds and misses it
+    a, b = np.float32(-2.0), np.float32(0.1)
+    in_32 = a + np.maximum(b - a, np.float32(0))
+    assert in_32 != b and abs(float(in_32) - float(b)) <= 2.0**-23
+    assert np.float64(a) + max(np.float64(b) - np.float64(a), 0.0) == np.float64(b)
+    assert -2.0 + max(0.1 + 2.0, 0.0) != 0.1
+
+
+def test_max_pool_by_relu_is_exact_on_float32_and_in_pytorch_too():
+    # float32 in, float64 inside, float32 out: exactly MXNet's and PyTorch's max pooling;
+    # the same weights as PyTorch grouped convolutions and ReLUs give the same
+    import torch
+    X = np.random.default_rng(7).normal(size=(2, 3, 8, 9)).astype(np.float32)
+    for window, stride in [(2, 2), (2, 1), (3, 3), (3, 1)]:
+        want = torch.nn.functional.max_pool2d(torch.from_numpy(X), window, stride).numpy()
+        np.testing.assert_array_equal(max_pool_by_relu(X, window, strides=stride), want)
+        np.testing.assert_array_equal(
+            nn.MaxPool2D(window, stride)(nd.array(X)).asnumpy(), want)
+        Y = torch.from_numpy(X).double()
+        for n, W in enumerate(relu_max_weights(window)):
+            kernel = (window, window) if n == 0 else (1, 1)
+            Y = torch.relu(Y) if n else Y
+            filters = np.tile(W.reshape((W.shape[0], -1) + kernel), (3, 1, 1, 1))
+            Y = torch.nn.functional.conv2d(Y, torch.from_numpy(filters).double(),
+                                           stride=stride if n == 0 else 1, groups=3)
+        np.testing.assert_array_equal(Y.float().numpy(), want)
+
+
+def test_max_pool_by_relu_on_float64_numbers_is_close_not_exact():
+    # no rounding back to float32: some of the 252 maxima are a float64 step or two off
+    # (chapter 4 shows it on this batch), all within 1e-15 (values below 3)
+    X = np.random.default_rng(7)
+    X.normal(size=(2, 3, 8, 9))  # chapter 4 draws the float32 batch first
+    X = X.normal(size=(2, 3, 8, 9))
+    got, want = max_pool_by_relu(X, 3, strides=1), pool2d(X, 3, strides=1)
+    assert np.abs(X).max() < 3
+    assert not np.array_equal(got, want)
+    assert np.abs(got - want).max() < 1e-15
+
+
 def test_max_pool_by_relu_returns_floats_like_a_convolution():
     # The module docstring's rule: float32 stays float32, integers come back as float64
     # (where pool2d keeps them), with the maxima by hand: 0..15 in 2 x 2 windows at stride 2.

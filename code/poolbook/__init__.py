@@ -20,7 +20,8 @@ the function shipped here (see tests/test_notebooks.py for the check that keeps 
 * `global_pool2d`, `adaptive_pool2d` (adaptive.py), `pool2d_backward` (backward.py) and
   `poolbook.networks`: pooling in real networks (chapter 6);
 * `blur_pool2d`, `max_blur_pool2d`: anti-aliased pooling (antialias.py); `poolbook.shift`
-  and `poolbook.training`: chapter 7's shift measurements and its digit classifier;
+  and `poolbook.training`: chapter 7's shift measurements and its digit classifier, which
+  `poolbook.tinynet` trains with the same bits on every CPU;
 * `poolbook.frameworks`: MXNet, PyTorch and ONNX called like `pool2d`, compared (ch. 8);
 * `roi_pool`, `roi_align` and `poolbook.regions.pyramid_pool2d` (regions.py): pooling
   boxes of any size into a fixed grid, checked against MXNet and ONNX Runtime, and spatial

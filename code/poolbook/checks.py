@@ -6,8 +6,8 @@ A check that serves one module lives in that module: pool2d's `check_p_value` in
 poolbook.pooling, the teaching loops' checks in poolbook.loops, `check_corr2d_args` in
 poolbook.conv, `check_gradient` in poolbook.backward, the exercises' checks in
 poolbook.variants. Chapters import some of them from here, where they used to live, and
-still can (`__getattr__` below). `check_filter_size` (antialias.py) and `check_corners`
-(training.py) are still here, for now.
+still can (`__getattr__` below). `check_filter_size` (antialias.py) is still here, for
+now; `check_corners` lives in poolbook.training.
 """
 import importlib
 import math
@@ -260,8 +260,8 @@ def check_output_cells(shape, names='pool_size, strides and padding'):
 
 
 # ----------------------------------------------------------------------------------------
-# Checks that serve one module each, whose modules are being edited: to move beside
-# their callers (antialias.py, training.py).
+# A check that serves one module, whose module is being edited: to move beside its
+# caller (antialias.py).
 
 def check_filter_size(filter_size):
     """Refuse a blur filter size that is not an int from 1 to 5."""
@@ -269,21 +269,6 @@ def check_filter_size(filter_size):
         raise TypeError(f"filter_size must be an int from 1 to 5, got {filter_size!r}")
     if not 1 <= filter_size <= 5:
         raise ValueError(f"filter_size must be from 1 to 5, got {filter_size!r}")
-
-
-def check_corners(corners, name, n, room):
-    """Refuse corners unless they are n integers, each from 0 to room (the canvas left)."""
-    corners = np.asarray(corners)
-    if corners.shape != (n,):
-        raise ValueError(f"{name} must hold {n} corners, one per image, got shape "
-                         f"{corners.shape}")
-    if n and corners.dtype.kind not in 'iu':
-        raise TypeError(f"{name} must hold integers, got dtype {corners.dtype}")
-    outside = np.flatnonzero((corners < 0) | (corners > room))
-    if outside.size:
-        k = outside[0]
-        raise ValueError(f"{name} must lie from 0 to {room}, so that each image fits on "
-                         f"the canvas, got {name}[{k}] = {corners[k]}")
 
 
 # ----------------------------------------------------------------------------------------

@@ -681,6 +681,26 @@ def draw_roi_sampling(image, box, pooled_size, *, spatial_scale=1.0, sample_rati
     return fig
 
 
+def plot_tracking(xs, truth, curves, xlabel, ylabel):
+    """Plot one line with markers per entry of `curves` (name: values at the points xs)
+    and `truth` (label: values) as a dashed black line on top of them, so that it stays
+    visible where a curve equals it."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100, facecolor='white')
+    for (name, values), marker in zip(curves.items(), 'osD^v<>'):
+        ax.plot(xs, values, marker=marker, linewidth=2, label=name, gid=f'line {name}')
+    (label, values), = truth.items()
+    ax.plot(xs, values, linestyle='--', color='black', linewidth=1.5, zorder=5,
+            label=label, gid=f'line {label}')
+    ax.set_xticks(list(xs))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.4)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def draw_receptive_fields(image, fields, cell=None):
     """Draw an image with one outlined rectangle per entry of `fields` (label: first
     row, last row, first column, last column, inclusive), and optionally the centre of
@@ -700,6 +720,108 @@ def draw_receptive_fields(image, fields, cell=None):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.legend(loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False, fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+# --- chapter 7: runs over seeds, and the aliasing of the photograph ---------------------
+
+def plot_runs(panels, xlabel, log=()):
+    """One panel per entry of `panels` (title: {name: runs}), each run a row of values
+    at x = 1, 2, ...: per name, a line through the mean of the runs and a band from their
+    smallest to their largest value. Panels whose title is in `log` get a log scale."""
+    fig, axes = plt.subplots(1, len(panels), squeeze=False, dpi=100, facecolor='white',
+                             figsize=(4.8 * len(panels), 3.6))
+    for ax, (title, curves) in zip(axes[0], panels.items()):
+        for (name, runs), marker in zip(curves.items(), 'osD^v<>'):
+            runs = np.asarray(runs, dtype=np.float64)
+            xs = np.arange(1, runs.shape[1] + 1)
+            line, = ax.plot(xs, runs.mean(axis=0), marker=marker, markersize=4,
+                            markevery=max(1, len(xs) // 10), linewidth=1.8, label=name,
+                            gid=f'{title} mean {name}')
+            ax.fill_between(xs, runs.min(axis=0), runs.max(axis=0), alpha=0.2,
+                            color=line.get_color(), linewidth=0, gid=f'{title} band {name}')
+        if title in log:
+            ax.set_yscale('log')
+        ax.set_title(title, fontsize=11)
+        ax.set_xlabel(xlabel)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(True, which='both' if title in log else 'major', alpha=0.4)
+    axes[0][0].legend(frameon=False, fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_seeds(panels):
+    """One panel per entry of `panels` (title: {name: values, one per seed}): every
+    value as a dot in its name's column, and the mean as a short bar."""
+    fig, axes = plt.subplots(1, len(panels), squeeze=False, dpi=100, facecolor='white',
+                             figsize=(4.8 * len(panels), 3.6))
+    for ax, (title, groups) in zip(axes[0], panels.items()):
+        for k, (name, values) in enumerate(groups.items()):
+            values = np.asarray(values, dtype=np.float64)
+            ax.plot(np.full(len(values), k), values, 'o', color=WINDOW_COLORS[k % 10],
+                    alpha=0.75, gid=f'{title} seeds {name}')
+            ax.plot([k - 0.3, k + 0.3], [values.mean()] * 2, color=COLORS['line'],
+                    linewidth=2, gid=f'{title} mean {name}')
+        ax.set_xticks(range(len(groups)), list(groups), rotation=20, fontsize=9)
+        ax.set_xlim(-0.6, len(groups) - 0.4)
+        ax.set_title(title, fontsize=11)
+        ax.grid(True, axis='y', alpha=0.4)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_aliasing(families, xlabel, ylabel):
+    """One line per family (name: {label: (x, y)}), each point marked with its label:
+    here a layer's detail kept (x) against its aliasing (y), one point per filter size."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100, facecolor='white')
+    for (name, points), marker in zip(families.items(), 'osD^v<>'):
+        xs, ys = zip(*points.values())
+        ax.plot(xs, ys, marker=marker, linewidth=1.8, label=name, gid=f'line {name}')
+        for label, (x, y) in points.items():
+            ax.annotate(str(label), (x, y), textcoords='offset points', xytext=(5, 4),
+                        fontsize=9, gid=f'label {name} {label}')
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.4)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+# --- chapter 10: class activation maps --------------------------------------------------
+
+def draw_class_activation_maps(images, cams, titles):
+    """Each image (H, W) in grey, above the same image with its class activation map
+    drawn over it. The map (h, w) is upsampled to the image by repeating each cell over
+    the (H / h) x (W / w) block of pixels it lies over (nearest neighbour); its colours run
+    from blue (negative) through white (0) to red (positive), symmetric about 0 for each
+    map."""
+    images = [to_numpy(image, 'images') for image in images]
+    cams = [to_numpy(cam, 'cams') for cam in cams]
+    fig, axes = plt.subplots(2, len(images), squeeze=False, dpi=100, facecolor='white',
+                             figsize=(1.7 * len(images), 3.8))
+    for k, (image, cam, title) in enumerate(zip(images, cams, titles)):
+        (n_h, n_w), (h, w) = image.shape, cam.shape
+        if n_h % h or n_w % w:
+            raise ValueError(f"each image's sides must be multiples of its map's, got "
+                             f"{image.shape} and {cam.shape}")
+        big = np.repeat(np.repeat(cam, n_h // h, axis=0), n_w // w, axis=1)
+        top = float(np.abs(cam).max()) or 1.0
+        for ax in axes[:, k]:
+            ax.imshow(image, cmap='gray_r', interpolation='nearest', gid=f'image {k}')
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[1, k].imshow(big, cmap='RdBu_r', vmin=-top, vmax=top, alpha=0.6,
+                          interpolation='nearest', gid=f'map {k}')
+        axes[0, k].set_title(title, fontsize=10)
+    axes[0, 0].set_ylabel('input', fontsize=10)
+    axes[1, 0].set_ylabel('CAM over it', fontsize=10)
     fig.tight_layout()
     plt.close(fig)
     return fig

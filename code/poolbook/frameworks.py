@@ -34,11 +34,14 @@ How each framework is reached:
 
 Threads. Importing MXNet sets the OpenMP thread count of the importing thread to 1
 unless OMP_NUM_THREADS is set (a thread count is per thread in OpenMP; MXNet's own
-operators run on its engine's threads and set their own). PyTorch links the same OpenMP
-runtime (libgomp.so.1, loaded once per process), and takes its intra-op thread count from
-it, so after `import mxnet` in either order `torch.get_num_threads()` is 1
-(`torch_threads_across_mxnet_import` shows it in a fresh Python). Nothing breaks: MXNet
-and PyTorch in one process compute bit for bit what each computes alone. But PyTorch then
+operators run on its engine's threads and set their own). PyTorch uses the same OpenMP
+runtime: libmxnet.so and PyTorch's libtorch_cpu.so both require libgomp.so.1, and a
+process loads one file for that name, from whichever library asks first (PyTorch's own
+copy when torch is imported first, the system's when mxnet is). PyTorch takes its
+intra-op thread count from it, so after `import mxnet` in either order
+`torch.get_num_threads()` is 1 (`torch_threads_across_mxnet_import` shows it in a fresh
+Python, with the file loaded). Nothing breaks: MXNet and PyTorch in one process compute
+bit for bit what each computes alone. But PyTorch then
 runs on one core. This module therefore sets `torch.set_num_threads(TORCH_THREADS)` when
 it is imported, to the count PyTorch gives a new thread (`default_torch_threads`): MXNet's
 import changed the importing thread's count only, and PyTorch sets each thread's count
@@ -70,6 +73,7 @@ import contextlib
 import dataclasses
 import functools
 import inspect
+import json
 import logging
 import os
 import pickle
@@ -699,6 +703,12 @@ def mlas_pool_kernel(shape, pool_size, *, strides=1, padding=0):
     AveragePool of float32 maps, by the rule of `MlasPool` (onnxruntime/core/mlas/lib/
     pooling.cpp; ONNX Runtime's CPU MaxPool hands it every float32 pooling without
     dilation or an indices output).
+
+    The global and vector kernels take maxima four floats at a time with
+    MlasMaximumFloat32x4 (onnxruntime/core/mlas/lib/mlasi.h): on x86-64 `maxps`, which
+    returns its second operand when either one is NaN, on ARM `vmaxq_f32`, which returns
+    NaN. Where a NaN passes through them therefore depends on the processor; chapter 8's
+    tables, and the tests, are x86-64's.
 
     Parameters
     ----------
@@ -1456,6 +1466,8 @@ def export_gluon(net, input_shape, dtype='float32'):
 # ------------------------------------------------------------------ threads
 
 THREADS_CHILD = '''
+import json
+import os
 import threading
 import torch
 alone = torch.get_num_threads()
@@ -1468,20 +1480,27 @@ thread = threading.Thread(target=lambda: answer.append(torch.get_num_threads()))
 thread.start()
 thread.join()
 import poolbook.frameworks
-print(alone, before, after, answer[0], torch.get_num_threads())
+maps = '/proc/self/maps'  # the files this process has mapped (Linux)
+openmp = []
+if os.path.exists(maps):
+    with open(maps) as lines:
+        files = {{line.split()[-1] for line in lines if '/' in line}}
+    openmp = sorted(f for f in files if os.path.basename(f).startswith('libgomp.so.1'))
+print(json.dumps([alone, before, after, answer[0], torch.get_num_threads(), openmp]))
 '''
 
 
 def torch_threads_across_mxnet_import(threads=2, environ=None):
     """PyTorch's thread count around `import mxnet` and `import poolbook.frameworks`, in a
-    fresh Python.
+    fresh Python, and the GNU OpenMP runtime that Python loaded.
 
     Parameters
     ----------
-    threads : int or None
-        The count PyTorch is given (`torch.set_num_threads`) before MXNet is imported, so
-        that the answer does not depend on this machine's cores; None gives none, and
-        PyTorch keeps its own choice.
+    threads : int, 'more' or None
+        The count PyTorch is given (`torch.set_num_threads`) before MXNet is imported:
+        an int; 'more', one more than PyTorch's own choice in that Python, so that the
+        count a new thread gets tells a count given from PyTorch's own choice on any
+        machine; or None, none given, and PyTorch keeps its own choice.
     environ : dict, optional
         The child's environment; by default this one without OMP_NUM_THREADS and
         MKL_NUM_THREADS (with OMP_NUM_THREADS set, MXNet leaves the count alone).
@@ -1491,17 +1510,21 @@ def torch_threads_across_mxnet_import(threads=2, environ=None):
     dict
         'alone': PyTorch's own choice in that Python; 'before' and 'after': the count
         before and after `import mxnet`; 'new_thread': the count on a thread started
-        after it; 'restored': the count after `import poolbook.frameworks`.
+        after it; 'restored': the count after `import poolbook.frameworks`; 'openmp': the
+        paths of the files loaded for the name libgomp.so.1, which libmxnet.so and
+        PyTorch's libtorch_cpu.so both require (read from /proc/self/maps; an empty list
+        where that file does not exist).
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"threads must be None or a positive int, got {threads!r}")
+    if threads is not None and threads != 'more' and (
+            isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be None, 'more' or a positive int, got {threads!r}")
     if environ is None:
         environ = {k: v for k, v in os.environ.items()
                    if k not in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
-    set_threads = '' if threads is None else f'torch.set_num_threads({threads})'
+    set_threads = {None: '', 'more': 'torch.set_num_threads(alone + 1)'}.get(
+        threads, f'torch.set_num_threads({threads})')
     done = subprocess.run([sys.executable, '-c',
                            THREADS_CHILD.format(set_threads=set_threads)],
                           env=environ, capture_output=True, text=True, check=True)
-    names = ('alone', 'before', 'after', 'new_thread', 'restored')
-    return dict(zip(names, map(int, done.stdout.split()[-5:])))
+    names = ('alone', 'before', 'after', 'new_thread', 'restored', 'openmp')
+    return dict(zip(names, json.loads(done.stdout.splitlines()[-1])))

@@ -191,7 +191,7 @@ def predicted_shape(layer):
 
 
 def resolution_profile(layers):
-    """The map's height entering each convolution, by depth, then at the network's head.
+    """The map's height at the input and after each convolution and pooling layer, by depth.
 
     Parameters
     ----------
@@ -201,12 +201,15 @@ def resolution_profile(layers):
     Returns
     -------
     depths, sides : list of int
-        The head is the last 4-D result the layers produce, one depth after the last
-        convolution.
+        The points (depth, height): (0, the input's height), then one per distinct
+        (depth, height) of the layers' 4-D outputs, in order of depth and, at one depth,
+        from the larger height down. Depth counts the convolutions on the longest path
+        to a layer (its own included), so a pooling layer shares the depth of the
+        convolution before it, and two layers side by side share one point.
     """
-    points = sorted({(x.depth, x.shape_in[2]) for x in layers if x.op == 'Convolution'})
-    last = [x for x in layers if len(x.shape_out) == 4][-1]
-    points.append((max(d for d, _ in points) + 1, last.shape_out[2]))
+    points = {(0, layers[0].shape_in[2])}
+    points |= {(x.depth, x.shape_out[2]) for x in layers if len(x.shape_out) == 4}
+    points = sorted(points, key=lambda point: (point[0], -point[1]))
     return [d for d, _ in points], [side for _, side in points]
 
 

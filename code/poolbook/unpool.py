@@ -7,7 +7,9 @@ puts each value back there (SegNet's decoder; PyTorch's return_indices and MaxUn
   rules; `pool2d_backward` sends a NaN window's gradient to its first NaN).
 * `max_unpool2d` scatters values into maps of zeros at those indices. Where several
   output cells name one input cell (overlapping windows), the last in row-major order
-  wins, as in PyTorch; the backward pass of max pooling adds them instead.
+  wins, a rule fixed here: PyTorch documents its max_unpool2d as nondeterministic for
+  repeated indices (its CPU kernel kept the last one in every run of the book and the
+  tests); the backward pass of max pooling adds them instead.
 """
 import numpy as np
 
@@ -111,7 +113,8 @@ def max_unpool2d(Y, indices, output_size):
     -------
     array of shape (..., H, W), Y's kind and dtype
         Zeros, except at the cells indices name. Where several values name one cell the
-        last in row-major order wins (PyTorch's rule).
+        last in row-major order wins (PyTorch leaves that case undefined; its CPU
+        kernel did the same in our runs).
     """
     B, I, (n_h, n_w) = check_indices(Y, indices, output_size)
     m = int(np.prod(B.shape[:-2], dtype=np.int64))
