@@ -510,13 +510,10 @@ def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
     H = np.empty((n_h, W), A.dtype)  # the row pass: each window's maximum along a row,
     C = np.empty((n_h, W), np.int32)  # and its column offset b
     # The column pass, for every top row t whose window lies inside the map (every t,
-    # whatever the stride: one run): the maximum and its offsets, coded a * k_w + b.
+    # whatever the stride: one run): the maximum, and where it lies from the window's
+    # first cell: a * n_w + b for its cell (a, b).
     n_t = n_h - k_h + 1
-    V, K = np.empty(n_t * W, A.dtype), np.empty(n_t * W, np.int32)
-    where = np.empty(k_h * k_w, np.int64)  # code a * k_w + b: cell (a, b) of a window
-    for a in range(k_h):
-        for b in range(k_w):
-            where[a * k_w + b] = a * n_w + b
+    V, K = np.empty(n_t * W, A.dtype), np.empty(n_t * W, np.int64)
     steps, offsets = np.empty(k_w, np.int64), np.empty(k_w, np.int32)
     left = np.arange(out_w) * s_w - p_w  # each window's first column
     best = np.empty(out_w, A.dtype)  # windows cut by the top or bottom edge: each one's
@@ -528,7 +525,7 @@ def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
             _split_planes(A[m], s_w, P)
             planes = P
         _row_argmax(A[m], k_w, s_w, p_w, planes, H, C, steps, offsets)
-        _column_codes(k_h, k_w, H.reshape(-1), C.reshape(-1), W, V, K)
+        _column_codes(k_h, n_w, H.reshape(-1), C.reshape(-1), W, V, K)
         d = dX[m].reshape(-1)
         for x in range(len(d)):
             d[x] = 0
@@ -538,7 +535,7 @@ def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
             if 0 <= top < n_t:
                 k, t = K[top * W:top * W + out_w], top * n_w
                 for j in range(out_w - 1, -1, -1):
-                    d[t + left[j] + where[k[j]]] += g[j]
+                    d[t + left[j] + k[j]] += g[j]
                 continue
             a0, a1 = max(0, -top), min(k_h, n_h - top)
             # up to three rows in one run; a window of fewer rows names one twice
@@ -551,9 +548,10 @@ def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
 
 
 @njit(cache=True)
-def _column_codes(k_h, k_w, h, c, W, V, K):
-    """V[x], K[x]: the maximum over rows a < k_h of h[x + a W] and the code a k_w + b of
-    its first occurrence, where c[x + a W] holds the row's own offset b."""
+def _column_codes(k_h, n_w, h, c, W, V, K):
+    """V[x], K[x]: the maximum over rows a < k_h of h[x + a W] and the offset a n_w + b
+    of its first occurrence from the window's first cell, where c[x + a W] holds the
+    row's own offset b."""
     n = len(V)
     h0, c0 = h[:n], c[:n]
     if k_h == 1:
@@ -564,13 +562,13 @@ def _column_codes(k_h, k_w, h, c, W, V, K):
     for x in range(n):  # the first two rows in one run
         old, new, b0, b1 = h0[x], h1[x], c0[x], c1[x]
         u = _better(new, old)
-        V[x], K[x] = (new if u else old), (b1 + k_w if u else b0)
+        V[x], K[x] = (new if u else old), (b1 + n_w if u else b0)
     for a in range(2, k_h):
         ha, ca = h[a * W:a * W + n], c[a * W:a * W + n]
         for x in range(n):
             old, new, was, b = V[x], ha[x], K[x], ca[x]
             u = _better(new, old)
-            V[x], K[x] = (new if u else old), (b + a * k_w if u else was)
+            V[x], K[x] = (new if u else old), (b + a * n_w if u else was)
 
 
 @njit(cache=True)
