@@ -7,9 +7,7 @@ that turns compiling off.
   an index such as `x - 1` makes numba check for negative indices, which stops the
   compiler from vectorizing the loop. A window of up to 3 cells is combined in one run,
   so that a stride-2 run reads both cells of a pair. Rows pooled with a stride above 1 go
-  in blocks of 16 cells: written as one loop per row, a row of 56 cells ran 1.4 times
-  slower on the book's machine (the compiler's vector loop, which takes many cells per
-  step, left short rows to its scalar remainder). Chapter 5 shows it.
+  row by row, one run over up to three input rows each. Chapter 5 shows it.
 * `handles` is the one place that decides whether pool2d runs this kernel; `pool` runs it
   on a chunk of maps.
 * The kernel computes which outputs each window offset reaches (`_span`, `_reach`) and
@@ -179,24 +177,19 @@ def _rows_inside(Av, k_h, s_h, is_max, Rv):
 @njit(cache=True)
 def _rows_strided(Av, k_h, s_h, is_max, Rv):
     """Rv[i, t] = combine of Av[i * s_h + a, t] over a < min(k_h, 3), row by row."""
-    n_w = Rv.shape[1]
+    k = min(k_h, 3)
     for i in range(Rv.shape[0]):
-        for block in range(n_w // 16):  # blocks of 16 cells: a few vector operations each
-            for u in range(16):
-                _rows_cell(Av, k_h, s_h, is_max, Rv, i, 16 * block + u)
-        for t in range(n_w // 16 * 16, n_w):
-            _rows_cell(Av, k_h, s_h, is_max, Rv, i, t)
-
-
-@njit(cache=True, inline='always')
-def _rows_cell(Av, k_h, s_h, is_max, Rv, i, t):
-    """Rv[i, t] = combine of Av[i * s_h + a, t] over a < min(k_h, 3)."""
-    v = Av[s_h * i, t]
-    if k_h > 1:
-        v = _combine(v, Av[s_h * i + 1, t], is_max)
-    if k_h > 2:
-        v = _combine(v, Av[s_h * i + 2, t], is_max)
-    Rv[i, t] = v
+        r0 = Av[s_h * i]  # one run per row over up to three rows, each contiguous
+        r1, r2, out = Av[s_h * i + min(1, k - 1)], Av[s_h * i + min(2, k - 1)], Rv[i]
+        if k == 1:
+            for t in range(len(out)):
+                out[t] = r0[t]
+        elif k == 2:
+            for t in range(len(out)):
+                out[t] = _combine(r0[t], r1[t], is_max)
+        else:
+            for t in range(len(out)):
+                out[t] = _combine(_combine(r0[t], r1[t], is_max), r2[t], is_max)
 
 
 @njit(cache=True)
@@ -295,12 +288,9 @@ def pool_maps(A, k_h, k_w, s_h, s_w, p_h, p_w, is_max, D, Y):
     R = np.empty((Y.shape[1], A.shape[2]), A.dtype)
     d = D.reshape(-1)
     for m in range(A.shape[0]):
-        if is_max:  # a constant True or False: numba compiles each pass for each mode
-            pool_rows(A[m], k_h, s_h, p_h, True, R)
-            pool_columns(R, k_w, s_w, p_w, True, Y[m])
-        else:
-            pool_rows(A[m], k_h, s_h, p_h, False, R)
-            pool_columns(R, k_w, s_w, p_w, False, Y[m])
+        pool_rows(A[m], k_h, s_h, p_h, is_max, R)  # one compilation for both modes
+        pool_columns(R, k_w, s_w, p_w, is_max, Y[m])
+        if not is_max:
             y = Y[m].reshape(-1)
             for x in range(len(y)):
                 y[x] /= d[x]
