@@ -473,6 +473,7 @@ ROWS.update({
     'kernels.avg_backward_maps': Step('kernels.backward'),
     'kernels.pool_channels_last': Step('pooling.pool2d_channels_last'),
     'kernels.pool_nhwc': Step('kernels.pool_channels_last'),
+    'kernels.running_max': Step('speed.comparison_rate'),
 })
 # loops.py: the teaching loops take float32 and float64 only; chapter 1's also refuse
 # mx.np arrays (their cells cannot be stored into an NDArray).
@@ -728,6 +729,60 @@ ROWS.update({
     'speed.onednn_isa': Args(lambda: speed.onednn_isa([]), [
         (lambda: speed.onednn_isa('log'), TypeError, 'lines')]),
     'speed.cpu_model': NoArgs(),
+    'speed.ready': Step('speed.forward_calls'),
+    'speed.fb_traffic_bytes': Args(lambda: speed.fb_traffic_bytes(X4, X4[..., ::2], 'max'), [
+        (lambda: speed.fb_traffic_bytes([1.0], X4, 'max'), TypeError, 'X'),
+        (lambda: speed.fb_traffic_bytes(X4, 'Y', 'max'), TypeError, 'Y'),
+        (lambda: speed.fb_traffic_bytes(X4, X4, 'min'), ValueError, 'mode')]),
+    'speed.winner': Args(lambda: speed.winner({'a': 2.0, 'b': 1.0}), [
+        (lambda: speed.winner([1.0]), TypeError, 'times'),
+        (lambda: speed.winner({}), ValueError, 'times'),
+        (lambda: speed.winner({'a': 'fast'}), TypeError, 'times'),
+        (lambda: speed.winner({'a': -1.0}), ValueError, 'times')]),
+    'speed.marked': Args(lambda: speed.marked({'a': 2.0}, 1.0), [
+        (lambda: speed.marked({'a': 0.0}, 1.0), ValueError, 'times'),
+        (lambda: speed.marked({'a': 2.0}, 0.0), ValueError, 'bound'),
+        (lambda: speed.marked({'a': 2.0}, 1.0, -1), ValueError, 'digits')]),
+    'speed.onnxruntime_session': Args(
+        lambda: speed.onnxruntime_session((1, 1, 6, 6), 2, 'max', 2, 0), [
+            (lambda: speed.onnxruntime_session((6, 6), 2, 'max', 2, 0), ValueError, 'shape'),
+            (lambda: speed.onnxruntime_session((1, 1, 6, 6), 2, 'min', 2, 0), ValueError,
+             'mode')]),
+    'speed.forward_calls': Args(lambda: speed.forward_calls(X4, 2, 2, 0, 'max'), [
+        (lambda: speed.forward_calls(X4.tolist(), 2, 2, 0, 'max'), TypeError, 'X'),
+        (lambda: speed.forward_calls(X4.astype(np.float64), 2, 2, 0, 'max'), TypeError, 'X'),
+        (lambda: speed.forward_calls(np.asfortranarray(X4), 2, 2, 0, 'max'), TypeError, 'X'),
+        (lambda: speed.forward_calls(nd.array(X4), 2, 2, 0, 'max'), TypeError, 'X'),
+        (lambda: speed.forward_calls(X3, 2, 2, 0, 'max'), ValueError, 'X'),
+        (lambda: speed.forward_calls(X4, 0, 2, 0, 'max'), ValueError, 'k'),
+        (lambda: speed.forward_calls(X4, 7, 2, 0, 'max'), ValueError, 'k'),
+        (lambda: speed.forward_calls(X4, 2, 2.0, 0, 'max'), TypeError, 's'),
+        (lambda: speed.forward_calls(X4, 2, 2, 2, 'max'), ValueError, 'p'),
+        (lambda: speed.forward_calls(X4, 2, 2, 0, 'sum'), ValueError, 'mode')]),
+    'speed.forward_backward_calls': Args(
+        lambda: speed.forward_backward_calls(X4, X4[..., :3, :3].copy(), 2, 2, 0, 'avg'), [
+            (lambda: speed.forward_backward_calls(X4, X4, 2, 2, 0, 'avg'), ValueError, 'dY'),
+            (lambda: speed.forward_backward_calls(X4, X3, 2, 2, 0, 'avg'), ValueError, 'dY'),
+            (lambda: speed.forward_backward_calls(X3, X3, 2, 2, 0, 'avg'), ValueError, 'X'),
+            (lambda: speed.forward_backward_calls(X4, X4[..., :3, :3].copy(), 2, 2, 0,
+                                                  'lp'), ValueError, 'mode')]),
+    'speed.adaptive_calls': Args(lambda: speed.adaptive_calls(X4, 3, 'avg'), [
+        (lambda: speed.adaptive_calls(X4[..., ::2], 3, 'avg'), TypeError, 'X'),
+        (lambda: speed.adaptive_calls(X4, 0, 'avg'), ValueError, 'out'),
+        (lambda: speed.adaptive_calls(X4, 3, 'median'), ValueError, 'mode')]),
+    'speed.parallel_copy': Args(
+        lambda: speed.parallel_copy(np.zeros(8, np.float32), np.ones(8, np.float32)), [
+            (lambda: speed.parallel_copy([0.0], np.ones(1)), TypeError, 'dst'),
+            (lambda: speed.parallel_copy(np.zeros(8), np.ones((2, 4))), TypeError, 'src'),
+            (lambda: speed.parallel_copy(np.zeros(8), np.ones(4)), ValueError, 'dst'),
+            (lambda: speed.parallel_copy(np.zeros(8, np.float32), np.ones(8)), ValueError,
+             'dst'),
+            (lambda: speed.parallel_copy(np.broadcast_to(np.zeros(1), (8,)), np.ones(8)),
+             TypeError, 'dst'),
+            (lambda: speed.parallel_copy(np.zeros(8)[::-1], np.ones(8)), TypeError, 'dst')]),
+    'speed.comparison_rate': Args(lambda: speed.comparison_rate(64, 2), [
+        (lambda: speed.comparison_rate(0), ValueError, 'cells'),
+        (lambda: speed.comparison_rate(64, 1.5), TypeError, 'repeat')]),
 })
 # training.py (chapter 7): the classifier in Gluon and PyTorch, and its data.
 DIGITS = ints((4, 8, 8), 0, 2)

@@ -3,8 +3,9 @@ speed (nothing here asserts how fast anything is)."""
 import numpy as np
 import pytest
 
-from poolbook.speed import (count_bytecodes, interleaved_medians, peak_extra_memory,
-                            traffic_bytes)
+from poolbook.speed import (count_bytecodes, fb_traffic_bytes, interleaved_medians,
+                            marked, parallel_copy, peak_extra_memory, traffic_bytes,
+                            winner)
 
 
 def spin(n):
@@ -197,3 +198,77 @@ def test_growth_words_follow_the_slope():
 def test_cpu_model_is_a_name():
     from poolbook.speed import cpu_model
     assert isinstance(cpu_model(), str) and cpu_model().strip()
+
+
+def test_the_forward_and_backward_bound_counts_both_passes_by_hand():
+    # X 1536 bytes, Y 384: forward reads X, writes Y (1920); backward reads dY (384),
+    # writes dX (1536) and, for the maximum, reads X again (1536).
+    X = np.zeros((2, 3, 8, 8), dtype=np.float32)
+    Y = np.zeros((2, 3, 4, 4), dtype=np.float32)
+    assert fb_traffic_bytes(X, Y, 'avg') == 1920 + 384 + 1536
+    assert fb_traffic_bytes(X, Y, 'max') == 1920 + 384 + 1536 + 1536
+
+
+def test_winner_and_marked_follow_the_numbers():
+    times = {'a': 3.0, 'b': 1.5, 'c': 1.5}
+    assert winner(times) == 'b'  # a tie goes to the first
+    assert marked(times, 0.5) == {'a': '6.00', 'b': '**3.00**', 'c': '3.00'}
+    assert marked({'x': 1.0}, 4.0, digits=1) == {'x': '**0.2**'}
+
+
+@pytest.mark.parametrize('calls, keys', [
+    ('forward', {'pool2d', 'MXNet', 'PyTorch NCHW', 'PyTorch channels-last',
+                 'ONNX Runtime', 'pool2d NHWC'}),
+    ('forward_backward', {'pool2d', 'MXNet', 'PyTorch NCHW', 'PyTorch channels-last'}),
+])
+def test_the_peers_compute_the_same_pooling(calls, keys):
+    # Each call runs; the forward ones give pool2d's numbers (channels last moved back).
+    import torch
+    from poolbook import pool2d
+    from poolbook.speed import forward_backward_calls, forward_calls
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    dY = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    for mode in ('max', 'avg'):
+        made = (forward_calls(X, 3, 2, 1, mode) if calls == 'forward' else
+                forward_backward_calls(X, dY, 3, 2, 1, mode))
+        assert set(made) == keys
+        want = pool2d(X, 3, mode, strides=2, padding=1)
+        for name, call in made.items():
+            out = call()
+            if calls != 'forward':
+                continue
+            got = out[0] if isinstance(out, list) else out  # ONNX Runtime: a list
+            got = got.asnumpy() if hasattr(got, 'asnumpy') else (
+                got.numpy() if isinstance(got, torch.Tensor) else np.asarray(got))
+            if name == 'pool2d NHWC':
+                got = np.moveaxis(got, -1, 1)
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+def test_adaptive_calls_compute_adaptive_pooling():
+    from poolbook import adaptive_pool2d
+    from poolbook.speed import adaptive_calls
+    X = np.random.default_rng(6).standard_normal((2, 3, 10, 10)).astype(np.float32)
+    for mode in ('max', 'avg'):
+        made = adaptive_calls(X, 3, mode)
+        assert ('MXNet' in made) == (mode == 'avg')
+        for name, call in made.items():
+            out = call()
+            got = out.asnumpy() if hasattr(out, 'asnumpy') else (
+                out.contiguous().numpy() if hasattr(out, 'contiguous') else out)
+            np.testing.assert_allclose(got, adaptive_pool2d(X, 3, mode), rtol=1e-6,
+                                       atol=1e-6, err_msg=name)
+
+
+def test_parallel_copy_copies_every_cell():
+    from poolbook import threads
+    src = np.arange(300_000, dtype=np.float32)
+    dst = np.zeros_like(src)
+    saved = list(threads._chosen)
+    try:
+        threads.set_num_threads(2)
+        parallel_copy(dst, src)
+    finally:
+        threads._chosen[:] = saved
+    np.testing.assert_array_equal(dst, src)

@@ -4,7 +4,11 @@ Every notebook imports its functions from here, and every function a chapter tea
 the function shipped here (see tests/test_notebooks.py for the check that keeps them equal).
 
 * `pool2d`: the general, fast pooling function (pooling.py; its numba kernel in
-  kernels.py), max, average and MXNet's sum and Lp modes, checked against MXNet;
+  kernels.py), max, average and MXNet's sum and Lp modes, channels first or, with
+  `layout='NHWC'`, channels last, checked against MXNet and PyTorch;
+* `set_num_threads`, `get_num_threads` (threads.py): how many threads the compiled
+  kernels use, all cores unless told (or POOLBOOK_NUM_THREADS); results are the same
+  to the bit on any number;
 * `poolbook.geometry`: the window arithmetic (output size and shape, which offsets read
   which cells, divisors, the lowest value), which every other module asks;
 * `poolbook.loops`: the plain loops the chapters build first, and chapter 1's loop

@@ -7,9 +7,7 @@ that turns compiling off.
   an index such as `x - 1` makes numba check for negative indices, which stops the
   compiler from vectorizing the loop. A window of up to 3 cells is combined in one run,
   so that a stride-2 run reads both cells of a pair. Rows pooled with a stride above 1 go
-  in blocks of 16 cells: written as one loop per row, a row of 56 cells ran 1.4 times
-  slower on the book's machine (the compiler's vector loop, which takes many cells per
-  step, left short rows to its scalar remainder). Chapter 5 shows it.
+  row by row, one run over up to three input rows each. Chapter 5 shows it.
 * `handles` is the one place that decides whether pool2d runs this kernel; `pool` runs it
   on a chunk of maps.
 * The kernel computes which outputs each window offset reaches (`_span`, `_reach`) and
@@ -289,24 +287,19 @@ def _rows_inside(Av, k_h, s_h, is_max, Rv):
 @njit(cache=True)
 def _rows_strided(Av, k_h, s_h, is_max, Rv):
     """Rv[i, t] = combine of Av[i * s_h + a, t] over a < min(k_h, 3), row by row."""
-    n_w = Rv.shape[1]
+    k = min(k_h, 3)
     for i in range(Rv.shape[0]):
-        for block in range(n_w // 16):  # blocks of 16 cells: a few vector operations each
-            for u in range(16):
-                _rows_cell(Av, k_h, s_h, is_max, Rv, i, 16 * block + u)
-        for t in range(n_w // 16 * 16, n_w):
-            _rows_cell(Av, k_h, s_h, is_max, Rv, i, t)
-
-
-@njit(cache=True, inline='always')
-def _rows_cell(Av, k_h, s_h, is_max, Rv, i, t):
-    """Rv[i, t] = combine of Av[i * s_h + a, t] over a < min(k_h, 3)."""
-    v = Av[s_h * i, t]
-    if k_h > 1:
-        v = _combine(v, Av[s_h * i + 1, t], is_max)
-    if k_h > 2:
-        v = _combine(v, Av[s_h * i + 2, t], is_max)
-    Rv[i, t] = v
+        r0 = Av[s_h * i]  # one run per row over up to three rows, each contiguous
+        r1, r2, out = Av[s_h * i + min(1, k - 1)], Av[s_h * i + min(2, k - 1)], Rv[i]
+        if k == 1:
+            for t in range(len(out)):
+                out[t] = r0[t]
+        elif k == 2:
+            for t in range(len(out)):
+                out[t] = _combine(r0[t], r1[t], is_max)
+        else:
+            for t in range(len(out)):
+                out[t] = _combine(_combine(r0[t], r1[t], is_max), r2[t], is_max)
 
 
 @njit(cache=True)
@@ -405,12 +398,9 @@ def pool_maps(A, k_h, k_w, s_h, s_w, p_h, p_w, is_max, D, Y):
     R = np.empty((Y.shape[1], A.shape[2]), A.dtype)
     d = D.reshape(-1)
     for m in range(A.shape[0]):
-        if is_max:  # a constant True or False: numba compiles each pass for each mode
-            pool_rows(A[m], k_h, s_h, p_h, True, R)
-            pool_columns(R, k_w, s_w, p_w, True, Y[m])
-        else:
-            pool_rows(A[m], k_h, s_h, p_h, False, R)
-            pool_columns(R, k_w, s_w, p_w, False, Y[m])
+        pool_rows(A[m], k_h, s_h, p_h, is_max, R)  # one compilation for both modes
+        pool_columns(R, k_w, s_w, p_w, is_max, Y[m])
+        if not is_max:
             y = Y[m].reshape(-1)
             for x in range(len(y)):
                 y[x] /= d[x]
@@ -620,13 +610,10 @@ def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
     H = np.empty((n_h, W), A.dtype)  # the row pass: each window's maximum along a row,
     C = np.empty((n_h, W), np.int32)  # and its column offset b
     # The column pass, for every top row t whose window lies inside the map (every t,
-    # whatever the stride: one run): the maximum and its offsets, coded a * k_w + b.
+    # whatever the stride: one run): the maximum, and where it lies from the window's
+    # first cell: a * n_w + b for its cell (a, b).
     n_t = n_h - k_h + 1
-    V, K = np.empty(n_t * W, A.dtype), np.empty(n_t * W, np.int32)
-    where = np.empty(k_h * k_w, np.int64)  # code a * k_w + b: cell (a, b) of a window
-    for a in range(k_h):
-        for b in range(k_w):
-            where[a * k_w + b] = a * n_w + b
+    V, K = np.empty(n_t * W, A.dtype), np.empty(n_t * W, np.int64)
     steps, offsets = np.empty(k_w, np.int64), np.empty(k_w, np.int32)
     left = np.arange(out_w) * s_w - p_w  # each window's first column
     best = np.empty(out_w, A.dtype)  # windows cut by the top or bottom edge: each one's
@@ -638,7 +625,7 @@ def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
             _split_planes(A[m], s_w, P)
             planes = P
         _row_argmax(A[m], k_w, s_w, p_w, planes, H, C, steps, offsets)
-        _column_codes(k_h, k_w, H.reshape(-1), C.reshape(-1), W, V, K)
+        _column_codes(k_h, n_w, H.reshape(-1), C.reshape(-1), W, V, K)
         d = dX[m].reshape(-1)
         for x in range(len(d)):
             d[x] = 0
@@ -648,7 +635,7 @@ def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
             if 0 <= top < n_t:
                 k, t = K[top * W:top * W + out_w], top * n_w
                 for j in range(out_w - 1, -1, -1):
-                    d[t + left[j] + where[k[j]]] += g[j]
+                    d[t + left[j] + k[j]] += g[j]
                 continue
             a0, a1 = max(0, -top), min(k_h, n_h - top)
             # up to three rows in one run; a window of fewer rows names one twice
@@ -661,9 +648,10 @@ def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
 
 
 @njit(cache=True)
-def _column_codes(k_h, k_w, h, c, W, V, K):
-    """V[x], K[x]: the maximum over rows a < k_h of h[x + a W] and the code a k_w + b of
-    its first occurrence, where c[x + a W] holds the row's own offset b."""
+def _column_codes(k_h, n_w, h, c, W, V, K):
+    """V[x], K[x]: the maximum over rows a < k_h of h[x + a W] and the offset a n_w + b
+    of its first occurrence from the window's first cell, where c[x + a W] holds the
+    row's own offset b."""
     n = len(V)
     h0, c0 = h[:n], c[:n]
     if k_h == 1:
@@ -674,13 +662,13 @@ def _column_codes(k_h, k_w, h, c, W, V, K):
     for x in range(n):  # the first two rows in one run
         old, new, b0, b1 = h0[x], h1[x], c0[x], c1[x]
         u = _better(new, old)
-        V[x], K[x] = (new if u else old), (b1 + k_w if u else b0)
+        V[x], K[x] = (new if u else old), (b1 + n_w if u else b0)
     for a in range(2, k_h):
         ha, ca = h[a * W:a * W + n], c[a * W:a * W + n]
         for x in range(n):
             old, new, was, b = V[x], ha[x], K[x], ca[x]
             u = _better(new, old)
-            V[x], K[x] = (new if u else old), (b + a * k_w if u else was)
+            V[x], K[x] = (new if u else old), (b + a * n_w if u else was)
 
 
 @njit(cache=True)
@@ -922,3 +910,19 @@ def pool_channels_last(M, pool_size, strides, padding, mode, div, Z):
     args = (*pool_size, *strides, *padding, mode == 'max', D)
     run_parts(lambda start, stop: pool_nhwc(M[start:stop], *args, Z[start:stop]),
               len(M), M[0].size)
+
+
+@njit(cache=True, nogil=True)
+def running_max(a, b, repeat):
+    """a[t] = max(a[t], b[t]), `repeat` times over: poolbook.speed.comparison_rate's loop.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray
+        float32 arrays of one length; a is written in place.
+    repeat : int
+        How many times to sweep the arrays.
+    """
+    for _ in range(repeat):
+        for t in range(len(a)):
+            a[t] = _combine(a[t], b[t], True)

@@ -16,7 +16,9 @@ import numpy as np
 
 from poolbook.arrays import check_kind
 from poolbook.checks import (check_callable, check_flag, check_int, check_mapping,
-                             check_mode, check_number, check_texts)
+                             check_mode, check_number, check_texts, check_window_fits,
+                             is_int)
+from poolbook.geometry import output_size
 
 
 def count_bytecodes(fn, *args):
@@ -329,3 +331,345 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or 'unknown'
+
+
+# ------------------------------------------------------------------ peers and the roofline
+# Chapter 5 and bench/pooling_speed.py time pool2d, its backward pass and adaptive pooling
+# beside the other frameworks' operators on the same data. The caller sets every
+# framework to one thread first (OMP_NUM_THREADS=1 before MXNet is imported,
+# torch.set_num_threads(1), poolbook.set_num_threads(1)): the functions below make calls,
+# they do not time them.
+
+def _check_batch(X, name='X', ndim=4):
+    """Refuse X unless it is a numpy float32 array in C order with `ndim` axes, none empty:
+    what the timed calls below take (they time the operators, not conversions).
+
+    Parameters
+    ----------
+    X : object
+    name : str, default 'X'
+    ndim : int, default 4
+        (N, C, H, W).
+    """
+    check_kind(X, name)
+    if not isinstance(X, np.ndarray) or type(X) is not np.ndarray:
+        raise TypeError(f"{name} must be a numpy array (convert it first, so that the "
+                        f"conversion is not timed), got {type(X).__name__}")
+    if X.dtype != np.float32 or not X.dtype.isnative:
+        raise TypeError(f"{name} must be float32 (native byte order), got {X.dtype}")
+    if not X.flags.c_contiguous:
+        raise TypeError(f"{name} must be in C order (np.ascontiguousarray({name}))")
+    if X.ndim != ndim or 0 in X.shape:
+        raise ValueError(f"{name} must have {ndim} axes, none of them empty, got shape "
+                         f"{X.shape}")
+
+
+def _check_layer_args(X, k, s, p, mode):
+    """Refuse a window k, stride s, padding p (ints, p at most k // 2, as PyTorch and ONNX
+    Runtime require) or mode that cannot pool the batch X (N, C, H, W)."""
+    check_int(k, 'k', minimum=1)
+    check_int(s, 's', minimum=1)
+    check_int(p, 'p', minimum=0, maximum=k // 2)
+    check_mode(mode)
+    check_window_fits(X.shape[-2:], (k, k), (p, p), name='k')
+
+
+def _check_times(times, name='times'):
+    """Refuse `times` unless it is a non-empty dict of positive numbers (name: seconds)."""
+    check_mapping(times, name, 'name: seconds')
+    if not times:
+        raise ValueError(f"{name} must hold at least one time")
+    for key, value in times.items():
+        check_number(value, f'{name}[{key!r}]', positive=True)
+
+
+def ready(A):
+    """A, once MXNet has computed it (NDArrays are computed asynchronously)."""
+    A.wait_to_read()
+    return A
+
+
+def fb_traffic_bytes(X, Y, mode):
+    """The least memory traffic of a forward and a backward pass of pooling X into Y.
+
+    The forward pass reads X and writes Y; the backward pass reads dY (Y's size) and
+    writes dX (X's size), and for the maximum it reads X again, to find each window's
+    maximum.
+
+    Parameters
+    ----------
+    X, Y : numpy.ndarray
+        The input and the pooled output.
+    mode : str
+        'max' or 'avg'.
+
+    Returns
+    -------
+    int
+    """
+    check_kind(X, 'X')
+    check_kind(Y, 'Y')
+    check_mode(mode)
+    forward = X.nbytes + Y.nbytes
+    backward = Y.nbytes + X.nbytes + (X.nbytes if mode == 'max' else 0)
+    return forward + backward
+
+
+def winner(times):
+    """The name of the smallest time in `times` (name: seconds); ties go to the first."""
+    _check_times(times)
+    return min(times, key=times.get)
+
+
+def marked(times, bound, digits=2):
+    """Each time of `times` as a multiple of `bound`, the winner's in bold (markdown).
+
+    Parameters
+    ----------
+    times : dict
+        name: seconds.
+    bound : float
+        Seconds of the memory-bandwidth bound.
+    digits : int, default 2
+        Decimals of each multiple.
+
+    Returns
+    -------
+    dict
+        name: the multiple as text, '**1.23**' for the winner.
+    """
+    check_number(bound, 'bound', positive=True)
+    check_int(digits, 'digits', minimum=0, maximum=6)
+    best = winner(times)
+    return {name: (f'**{t / bound:.{digits}f}**' if name == best else
+                   f'{t / bound:.{digits}f}') for name, t in times.items()}
+
+
+def onnxruntime_session(shape, pool_size, mode, strides, padding):
+    """An ONNX Runtime session pooling a float32 input of `shape`, with its defaults
+    (every graph optimization) on one thread.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (N, C, H, W).
+    pool_size, strides, padding : int
+        As for pool2d (one number each).
+    mode : str
+        'max' or 'avg'.
+
+    Returns
+    -------
+    onnxruntime.InferenceSession
+    """
+    import onnxruntime as ort
+
+    from poolbook.frameworks import onnx_model
+    if (not isinstance(shape, tuple) or len(shape) != 4
+            or not all(is_int(n) and n > 0 for n in shape)):
+        raise ValueError(f"shape must be (N, C, H, W), four positive ints, got {shape!r}")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 4
+    model = onnx_model(shape, pool_size, mode, strides=strides, padding=padding)
+    return ort.InferenceSession(model.SerializeToString(), options,
+                                providers=['CPUExecutionProvider'])
+
+
+def forward_calls(X, k, s, p, mode):
+    """No-argument calls that pool the float32 batch X (N, C, H, W) with a k x k window,
+    stride s and padding p: pool2d, MXNet's default kernel (oneDNN), PyTorch on NCHW and
+    on channels-last tensors, ONNX Runtime, and pool2d on a channels-last copy.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        float32, (N, C, H, W), C order.
+    k, s, p : int
+        Window, stride and padding.
+    mode : str
+        'max' or 'avg'.
+
+    Returns
+    -------
+    dict
+        name: callable; every input is converted before, so conversions are not timed.
+    """
+    import mxnet as mx
+    import torch
+
+    from poolbook.pooling import pool2d
+    _check_batch(X)
+    _check_layer_args(X, k, s, p, mode)
+    X_mx = mx.nd.array(X)
+    X_mx.wait_to_read()
+    T = torch.from_numpy(X)
+    T_last = T.contiguous(memory_format=torch.channels_last)
+    X_last = np.ascontiguousarray(X.transpose(0, 2, 3, 1))
+    pooling = (torch.nn.functional.max_pool2d if mode == 'max'
+               else torch.nn.functional.avg_pool2d)
+    session = onnxruntime_session(X.shape, k, mode, s, p)
+    return {
+        'pool2d': lambda: pool2d(X, k, mode, strides=s, padding=p),
+        'MXNet': lambda: ready(mx.nd.Pooling(X_mx, kernel=(k, k), stride=(s, s),
+                                             pad=(p, p), pool_type=mode)),
+        'PyTorch NCHW': lambda: pooling(T, k, s, p),
+        'PyTorch channels-last': lambda: pooling(T_last, k, s, p),
+        'ONNX Runtime': lambda: session.run(None, {'X': X}),
+        'pool2d NHWC': lambda: pool2d(X_last, k, mode, strides=s, padding=p,
+                                      layout='NHWC')}
+
+
+def forward_backward_calls(X, dY, k, s, p, mode):
+    """No-argument calls that run a forward and a backward pass of pooling X (as in
+    forward_calls) given the output gradient dY: pool2d then pool2d_backward, MXNet's
+    autograd, PyTorch's autograd on NCHW and on channels-last tensors.
+
+    Parameters
+    ----------
+    X, dY : numpy.ndarray
+        float32, (N, C, H, W) and the pooled shape, C order.
+    k, s, p : int
+        Window, stride and padding.
+    mode : str
+        'max' or 'avg'.
+
+    Returns
+    -------
+    dict
+        name: callable.
+    """
+    import mxnet as mx
+    import torch
+    from mxnet import autograd
+
+    from poolbook.backward import pool2d_backward
+    from poolbook.pooling import pool2d
+    _check_batch(X)
+    _check_batch(dY, 'dY')
+    _check_layer_args(X, k, s, p, mode)
+    out = (output_size(X.shape[2], k, s, p), output_size(X.shape[3], k, s, p))
+    if dY.shape != X.shape[:2] + out:
+        raise ValueError(f"dY must have the pooled shape {X.shape[:2] + out}, got {dY.shape}")
+    X_mx, dY_mx = mx.nd.array(X), mx.nd.array(dY)
+    X_mx.attach_grad()
+
+    def mxnet():
+        with autograd.record():
+            Y = mx.nd.Pooling(X_mx, kernel=(k, k), stride=(s, s), pad=(p, p),
+                              pool_type=mode)
+        Y.backward(dY_mx)
+        X_mx.grad.wait_to_read()
+    pooling = (torch.nn.functional.max_pool2d if mode == 'max'
+               else torch.nn.functional.avg_pool2d)
+
+    def torch_call(memory_format):
+        T = torch.from_numpy(X).contiguous(memory_format=memory_format).requires_grad_()
+        G = torch.from_numpy(dY).contiguous(memory_format=memory_format)
+
+        def run():
+            T.grad = None
+            pooling(T, k, s, p).backward(G)
+        return run
+    return {
+        'pool2d': lambda: (pool2d(X, k, mode, strides=s, padding=p),
+                           pool2d_backward(X, dY, k, mode, strides=s, padding=p)),
+        'MXNet': mxnet,
+        'PyTorch NCHW': torch_call(torch.contiguous_format),
+        'PyTorch channels-last': torch_call(torch.channels_last)}
+
+
+def adaptive_calls(X, out, mode):
+    """No-argument calls of adaptive pooling of X (N, C, H, W) to out x out cells:
+    adaptive_pool2d, PyTorch on NCHW and channels-last tensors, and for the average
+    MXNet's contrib.AdaptiveAvgPooling2D.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        float32, (N, C, H, W), C order.
+    out : int
+        Output cells per axis.
+    mode : str
+        'max' or 'avg'.
+
+    Returns
+    -------
+    dict
+        name: callable.
+    """
+    import mxnet as mx
+    import torch
+
+    from poolbook.adaptive import adaptive_pool2d
+    _check_batch(X)
+    check_int(out, 'out', minimum=1)
+    check_mode(mode)
+    T = torch.from_numpy(X)
+    T_last = T.contiguous(memory_format=torch.channels_last)
+    pooling = (torch.nn.functional.adaptive_max_pool2d if mode == 'max'
+               else torch.nn.functional.adaptive_avg_pool2d)
+    calls = {'pool2d': lambda: adaptive_pool2d(X, out, mode),
+             'PyTorch NCHW': lambda: pooling(T, out),
+             'PyTorch channels-last': lambda: pooling(T_last, out)}
+    if mode == 'avg':
+        X_mx = mx.nd.array(X)
+        X_mx.wait_to_read()
+        calls['MXNet'] = lambda: ready(mx.nd.contrib.AdaptiveAvgPooling2D(
+            X_mx, output_size=(out, out)))
+    return calls
+
+
+def parallel_copy(dst, src):
+    """Copy src into dst split among poolbook's threads (np.copyto releases the GIL):
+    what the memory-bandwidth bound of that many cores is measured with.
+
+    Parameters
+    ----------
+    dst, src : numpy.ndarray
+        One-dimensional, of one size.
+    """
+    from poolbook.threads import MIN_CELLS, run_parts
+    check_kind(dst, 'dst')
+    check_kind(src, 'src')
+    for name, A in (('dst', dst), ('src', src)):
+        if type(A) is not np.ndarray or A.ndim != 1 or not A.flags.c_contiguous:
+            raise TypeError(f"{name} must be a one-dimensional numpy array in C order")
+    if not dst.flags.writeable:
+        raise ValueError("dst must be writable (it receives the copy)")
+    if dst.shape != src.shape or dst.dtype != src.dtype:
+        raise ValueError(f"dst and src must have one size and dtype, got {dst.shape} "
+                         f"{dst.dtype} and {src.shape} {src.dtype}")
+    run_parts(lambda start, stop: np.copyto(dst[start:stop], src[start:stop]), len(src),
+              MIN_CELLS)
+
+
+def comparison_rate(cells=4096, repeat=200):
+    """Comparisons per second one core makes on float32 data in its fastest cache.
+
+    A compiled loop takes the maximum of two arrays of `cells` cells (16 KiB each by
+    default, small enough for the first-level cache) into the first, `repeat` times: the
+    arithmetic rate of pooling's one operation, with no memory traffic to wait for.
+
+    Parameters
+    ----------
+    cells : int, default 4096
+    repeat : int, default 200
+
+    Returns
+    -------
+    float
+    """
+    from poolbook.kernels import enabled, running_max
+    check_int(cells, 'cells', minimum=1)
+    check_int(repeat, 'repeat', minimum=1)
+    if not enabled():  # numba switched off: numpy's maximum, with its call overhead
+        a, b = np.zeros(cells, np.float32), np.ones(cells, np.float32)
+        run = lambda: [np.maximum(a, b, out=a) for _ in range(repeat)]
+    else:
+        a, b = np.zeros(cells, np.float32), np.ones(cells, np.float32)
+        running_max(a, b, 1)  # compile, or load from the cache
+        run = lambda: running_max(a, b, repeat)
+    seconds = interleaved_medians({'max': run}, repeat=7)['max']
+    return cells * repeat / seconds
