@@ -15,6 +15,9 @@ matches requirements.txt (creating or updating it when not), then runs inside it
     python3 dev.py sync [NOTEBOOK...]   rewrite every `shows:` cell from the package
                                         source and re-execute the notebooks it changed
     python3 dev.py bench                every benchmark in bench/, in turn (not a test)
+    python3 dev.py mutants [NAME...]    deliberate one-line bugs in the package, each in a
+                                        copy of the repository: does the suite catch
+                                        them? (tools/mutants.py; minutes, not a test)
 
 Standard library only at the top level, so that it runs on a machine with nothing but
 Python 3.11; the commands themselves run inside .venv and may import what it holds.
@@ -213,6 +216,14 @@ def pdf(args):
     return bookpdf.main(args)
 
 
+def mutants(args):
+    """Every deliberate bug of tools/mutants.py (or those named), each run in a copy of
+    the repository against the tests that should catch it; --list names them."""
+    from tools import mutants as tool  # the repository root, this file's folder, is on sys.path
+
+    return tool.main(args)
+
+
 def book(args):
     """The PDF (skipped with a note on a machine without Chromium), then the HTML book,
     which links the PDF and holds a copy of it (sphinx_ext/book_pdf.py)."""
@@ -231,6 +242,7 @@ COMMANDS = {
     'sync': sync,
     'bench': bench,
     'pdf': pdf,
+    'mutants': mutants,
 }
 
 
