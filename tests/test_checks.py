@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from poolbook import backward, checks, conv, loops, pooling, variants
-from poolbook.checks import (as_pair, check_output_cells, check_padded_size,
+from poolbook.checks import (as_pair, check_int, check_output_cells, check_padded_size,
                              check_window_fits, is_int)
 
 
@@ -16,6 +16,22 @@ from poolbook.checks import (as_pair, check_output_cells, check_padded_size,
     (None, False), (np.array(3), False)])
 def test_is_int_is_one_rule(value, want):
     assert is_int(value) is want
+
+
+def test_check_int_takes_both_bounds_and_refuses_one_past_each():
+    # The bounds are included (the docstring): 1 to 17 takes 1 and 17, not 0 or 18.
+    assert check_int(1, 'digits', minimum=1, maximum=17) == 1
+    assert check_int(17, 'digits', minimum=1, maximum=17) == 17
+    assert check_int(np.int64(17), 'digits', maximum=17) == 17
+    assert check_int(-5, 'n') == -5  # no bounds: any int
+    for value, bounds, words in [(0, dict(minimum=1, maximum=17), 'from 1 to 17, got 0'),
+                                 (18, dict(minimum=1, maximum=17), 'from 1 to 17, got 18'),
+                                 (-1, dict(minimum=0), 'at least 0, got -1'),
+                                 (7, dict(maximum=6), 'at most 6, got 7')]:
+        with pytest.raises(ValueError, match=f'digits must be an int {words}'):
+            check_int(value, 'digits', **bounds)
+    with pytest.raises(TypeError, match='digits must be an int, got True'):
+        check_int(True, 'digits', minimum=0, maximum=1)
 
 
 def test_as_pair_refuses_sizes_no_array_could_index():
