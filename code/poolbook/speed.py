@@ -352,7 +352,7 @@ def _check_batch(X, name='X', ndim=4):
         (N, C, H, W).
     """
     check_kind(X, name)
-    if not isinstance(X, np.ndarray) or type(X) is not np.ndarray:
+    if type(X) is not np.ndarray:  # not an MXNet array, nor a subclass such as np.matrix
         raise TypeError(f"{name} must be a numpy array (convert it first, so that the "
                         f"conversion is not timed), got {type(X).__name__}")
     if X.dtype != np.float32 or not X.dtype.isnative:
