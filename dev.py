@@ -95,8 +95,9 @@ def build_book():
 
 
 # Tests that need the built book or a browser carry these markers (tests/conftest.py
-# sets them from the fixtures a test uses); --quick leaves them out, and the notebooks.
-QUICK = ['tests', '-m', 'not book and not browser']
+# sets them from the fixtures a test uses), and tests that start a fresh Python the
+# marker `child`; --quick leaves them all out, and the notebooks.
+QUICK = ['tests', '-m', 'not book and not browser and not child']
 
 # A reader's other CPU, on this machine: every dispatch that another x86-64 processor
 # could change, changed. MXNet's native kernel instead of oneDNN's (and oneDNN, where a

@@ -44,10 +44,28 @@ def pytest_sessionstart(session):
     it instead of each compiling it again. The workers themselves skip this."""
     if hasattr(session.config, 'workerinput') or numba_cache_is_fresh():
         return
-    from poolbook import kernels, loops
-    kernels.warm()
-    for dtype in (np.float32, np.float64):
-        loops.pool2d_njit(np.zeros((2, 2), dtype), 2)
+    # One fresh Python per dtype, side by side: each compiles on a core of its own (numba
+    # compiles on one), and kernels.GuardedCache locks a function's cache index while
+    # one of them adds its entry. This package's source, whichever checkout runs.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(PACKAGE.parent), *filter(None, [os.environ.get('PYTHONPATH')])]))
+    children = [subprocess.Popen([sys.executable, '-c', WARM, dtype], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                for dtype in ('float32', 'float64')]
+    for child in children:
+        output = child.communicate()[0]
+        if child.returncode:
+            raise RuntimeError(f'compiling the kernels failed:\n{output}')
+
+
+WARM = """import sys
+import numpy as np
+import poolbook
+from poolbook import kernels, loops
+assert poolbook.__file__.startswith(sys.path[1]), (poolbook.__file__, sys.path)
+kernels.warm((sys.argv[1],))
+loops.pool2d_njit(np.zeros((2, 2), sys.argv[1]), 2)
+"""
 
 # Every run tries the same hypothesis cases (no example database, no randomness between
 # runs), with no deadline: a case's time depends on the machine's load, not on the code.

@@ -3,6 +3,7 @@ import math
 
 import matplotlib.colors as mcolors
 import numpy as np
+import pytest
 from mxnet import nd
 
 from poolbook.figures import (COLORS, WINDOW_COLORS, draw_arrays, draw_gradients,
@@ -169,6 +170,7 @@ def test_animation_frames_have_twice_the_pixels_shown_at_the_figure_size():
     assert re.findall(r'<img id="_anim_img[0-9a-f]{32}" width="350">', html)
 
 
+@pytest.mark.child
 def test_in_a_kernel_figures_are_stored_at_twice_their_pixels_and_shown_at_their_size():
     """Imported where an IPython shell runs with the inline backend (as in a notebook's
     kernel), the module has every figure stored as a 'retina' PNG: twice the pixels, with

@@ -173,6 +173,7 @@ def test_torch_gets_back_the_count_a_new_thread_gets():
             fw.torch_threads_across_mxnet_import(bad)
 
 
+@pytest.mark.child
 @pytest.mark.parametrize('given, extra', [(None, {}), ('more', {'MKL_NUM_THREADS': '1'})])
 def test_torch_gets_back_its_own_choice_or_the_count_given_in_a_fresh_python(given, extra):
     # nothing given: the count restored is the one PyTorch chose before MXNet came.

@@ -465,7 +465,9 @@ ROWS.update({
     'kernels.pool_columns': Step('kernels.pool_maps'),
     'kernels.pool_maps': Step('kernels.pool'),
     'kernels.pool': Step('pooling.pool2d'),
-    'kernels.warm': NoArgs(),
+    'kernels.warm': Args(lambda: kernels.warm((np.float32,)), [
+        (lambda: kernels.warm(np.float32), TypeError, 'dtypes'),
+        (lambda: kernels.warm(('int8',)), TypeError, 'dtypes')]),
     'kernels.adaptive': Step('adaptive.adaptive_pool2d'),
     'kernels.adaptive_maps': Step('kernels.adaptive'),
     'kernels.backward': Step('backward.pool2d_backward'),

@@ -129,6 +129,7 @@ def test_handles_is_the_one_decision():
         assert not kernels.handles(f32, f32)
 
 
+@pytest.mark.child
 def test_without_numba_pool2d_takes_its_numpy_path_and_agrees_with_mxnet(tmp_path):
     code = f'''
 import numpy as np
@@ -185,6 +186,7 @@ CHILD_ENV = {k: v for k, v in os.environ.items()
              if not k.startswith(('NUMBA_', 'XDG_', 'POOLBOOK_', 'PYTHON'))}
 
 
+@pytest.mark.child
 def test_a_read_only_install_without_a_cache_location_imports_and_computes(tmp_path):
     # The package copied to a read-only directory, a read-only home, no NUMBA_CACHE_DIR:
     # numba has nowhere to cache, and would refuse to define the kernel at import.
@@ -230,6 +232,7 @@ print([str(w.message) for w in caught if w.category is RuntimeWarning])
     assert len(warned) == 1 and 'NUMBA_CACHE_DIR' in warned[0], warned
 
 
+@pytest.mark.child
 @needs_numba
 def test_a_corrupt_or_truncated_cache_file_is_compiled_again_and_rewritten(tmp_path):
     # A function cached through poolbook's njit, in a module of its own so that its
@@ -268,6 +271,71 @@ with warnings.catch_warnings(record=True) as caught:
         assert hits == 0 and len(warned) == 1 and 'could not be read' in warned[0], warned
         assert 'tiny.twice' in warned[0]
         assert run() == (1, [])  # and the cache was rewritten
+
+
+@pytest.mark.child
+@needs_numba
+@pytest.mark.parametrize('lock', [True, False])
+def test_processes_saving_one_functions_cache_at_once_keep_every_entry(tmp_path, lock):
+    # Three processes compile one cached function for three argument types and reach
+    # the save together (a barrier); numba then reads the index, adds its entry and
+    # writes the index back, slowed here by 0.2 s. With GuardedCache's lock every entry
+    # survives and loads in a fresh process; numba alone (lock=False) loses two of them.
+    (tmp_path / 'mod').mkdir()
+    (tmp_path / 'mod' / 'tiny.py').write_text(
+        'from poolbook_kernels import njit\n\n\n@njit(cache=True)\ndef twice(x):\n'
+        '    return 2 * x\n')
+    (tmp_path / 'ready').mkdir()
+    code = f'''
+import contextlib, importlib.util, os, sys, time
+sys.path.insert(0, {str(tmp_path / 'mod')!r})
+spec = importlib.util.spec_from_file_location('poolbook_kernels', {kernels.__file__!r})
+kernels = sys.modules['poolbook_kernels'] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(kernels)
+from numba.core import caching
+save, load_index = kernels.GuardedCache.save_overload, caching.IndexDataCacheFile._load_index
+def barrier_then_save(self, sig, data):
+    open(os.path.join({str(tmp_path / 'ready')!r}, sys.argv[1]), 'w').close()
+    while len(os.listdir({str(tmp_path / 'ready')!r})) < 3:
+        time.sleep(0.01)
+    save(self, sig, data)
+def slow_load_index(self):
+    overloads = load_index(self)
+    time.sleep(0.2)
+    return overloads
+kernels.GuardedCache.save_overload = barrier_then_save
+caching.IndexDataCacheFile._load_index = slow_load_index
+if sys.argv[2] == 'False':
+    kernels.GuardedCache.locked = lambda self: contextlib.nullcontext()
+import tiny
+print(tiny.twice(eval(sys.argv[1])))
+'''
+    env = dict(CHILD_ENV, NUMBA_CACHE_DIR=str(tmp_path / 'cache'))
+    children = [subprocess.Popen([sys.executable, '-c', code, value, str(lock)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env=dict(env, PATH=os.environ.get('PATH', '')))
+                for value in ('1', '1.5', '1j')]
+    outputs = [child.communicate(timeout=120) for child in children]
+    assert [child.returncode for child in children] == [0, 0, 0], outputs
+    assert [out.split()[-1] for out, _ in outputs] == ['2', '3.0', '2j']
+    saved = len(list((tmp_path / 'cache').rglob('*.nbc')))  # one code file per entry
+    if not lock:
+        assert saved == 1  # numba alone: all three took the first free name, one index
+        return
+    assert saved == 3
+    load = f'''
+import importlib.util, sys
+sys.path.insert(0, {str(tmp_path / 'mod')!r})
+spec = importlib.util.spec_from_file_location('poolbook_kernels', {kernels.__file__!r})
+sys.modules['poolbook_kernels'] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sys.modules['poolbook_kernels'])
+import tiny
+print(tiny.twice(1), tiny.twice(1.5), tiny.twice(1j), sum(tiny.twice.stats.cache_hits.values()),
+      sum(tiny.twice.stats.cache_misses.values()))
+'''
+    done = run_child(load, env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ['2', '3.0', '2j', '3', '0']  # every entry loaded
 
 
 @needs_numba

@@ -371,6 +371,7 @@ print('survived')
 """
 
 
+@pytest.mark.child
 @pytest.mark.parametrize('engine', [{}, {'MXNET_ENGINE_TYPE': 'NaiveEngine',
                                          'OMP_NUM_THREADS': '1'}])
 def test_mxnet_aborts_on_a_zero_width_box_with_aligned_and_we_do_not(engine):

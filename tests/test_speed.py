@@ -150,6 +150,7 @@ def test_child_environment_sets_one_thread_the_kernel_and_the_log(monkeypatch):
     assert 'MXNET_MKLDNN_ENABLED' not in child_env(native=False)  # MXNet's default
 
 
+@pytest.mark.child
 def test_native_child_times_mxnet_without_any_onednn_kernel():
     from poolbook.speed import mxnet_in_child, onednn_pooling_kernels
     seconds, log = mxnet_in_child((1, 1, 8, 8), 2, 2, 0, native=True, verbose=True,
@@ -157,6 +158,7 @@ def test_native_child_times_mxnet_without_any_onednn_kernel():
     assert seconds > 0 and onednn_pooling_kernels(log) == []
 
 
+@pytest.mark.child
 def test_default_child_runs_onednn_for_float32_only():
     # MXNet 1.9.1 hands float32 pooling to oneDNN (when it is on, its default) and pools
     # float64 with its own kernel; one child times both layers, in order.

@@ -129,6 +129,7 @@ def test_results_are_the_same_to_the_bit_on_one_two_and_three_threads(
             np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.child
 def test_a_forked_child_can_still_use_threads(tmp_path):
     # The parent's worker threads do not survive a fork; the child makes its own.
     code = '''

@@ -263,6 +263,7 @@ def numpy_avx_features():
                     and (f.startswith('AVX') or f == 'FMA3'))
 
 
+@pytest.mark.child
 def test_training_gives_the_same_bits_on_another_cpu(tmp_path):
     # The child loads the engine alone (it imports nothing from poolbook, hence no MXNet)
     # and trains two variants for two epochs; here the same runs, then bit for bit.

@@ -41,6 +41,11 @@ import contextlib
 import os
 import warnings
 
+try:
+    import fcntl
+except ImportError:  # Windows: numba's cache without a lock, as numba itself runs it
+    fcntl = None
+
 import numpy as np
 
 from poolbook.threads import run_parts
@@ -84,6 +89,24 @@ class GuardedCache:
     def __getattr__(self, attribute):
         return getattr(self.cache, attribute)
 
+    @contextlib.contextmanager
+    def locked(self):
+        """Hold an exclusive lock on this function's cache while its index changes.
+
+        numba saves an entry by reading the function's index, adding the entry and
+        writing the index back, with no lock: two processes saving at once (two test
+        workers, or warm() for each dtype in a process of its own) would each write an
+        index without the other's entry, or both name their code file alike. Where
+        there is no fcntl (Windows), nothing is locked.
+        """
+        if fcntl is None:
+            yield
+            return
+        path = os.path.join(self.cache.cache_path, self.name + '.lock')
+        with open(path, 'a') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            yield
+
     def load_overload(self, sig, target_context):
         """The cached machine code for `sig`, or None (compile it) if it cannot be read."""
         try:
@@ -92,14 +115,15 @@ class GuardedCache:
             cache_warning('corrupt', f"numba's disk cache of {self.name} in "
                           f"{self.cache.cache_path} could not be read ({type(error).__name__}"
                           f": {error}); compiling it again and rewriting the cache")
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), self.locked():
                 self.cache.flush()  # an empty index: the next save rewrites the files
             return None
 
     def save_overload(self, sig, data):
         """Save the machine code for `sig`; if that fails, keep it in memory only."""
         try:
-            self.cache.save_overload(sig, data)
+            with self.locked():
+                self.cache.save_overload(sig, data)
         except Exception as error:
             cache_warning('unwritable', f"numba's disk cache of {self.name} "
                           f"in {self.cache.cache_path} could not be written "
@@ -462,16 +486,27 @@ def backward(A, G, pool_size, strides, padding, mode, div, dX):
     run_parts(work, len(A), A.shape[1] * A.shape[2])
 
 
-def warm():
+def warm(dtypes=(np.float32, np.float64)):
     """Compile the kernels pool2d and pool2d_backward run, or load them from the cache.
 
-    float32 and float64, max and average, forward and backward: what a test run or a
-    chapter needs, so that processes started afterwards load the machine code instead of
-    compiling it again. Nothing to do when compiling is off.
+    Max and average, forward, backward and adaptive: what a test run or a chapter needs,
+    so that processes started afterwards load the machine code instead of compiling it
+    again. Nothing to do when compiling is off.
+
+    Parameters
+    ----------
+    dtypes : tuple of numpy dtypes, default (np.float32, np.float64)
+        The dtypes to compile for. Each dtype compiles on its own, so two processes can
+        warm one dtype each at the same time (the cache's index is locked while it
+        changes; see GuardedCache.locked).
     """
+    if not (isinstance(dtypes, (tuple, list)) and all(
+            d in (np.float32, np.float64, 'float32', 'float64') for d in dtypes)):
+        raise TypeError(f'warm: dtypes must be a tuple of float32 and float64 dtypes '
+                        f'(the dtypes the kernels take), got {dtypes!r}')
     if not enabled():
         return
-    for dtype in (np.float32, np.float64):
+    for dtype in dtypes:
         A = np.zeros((1, 4, 4), dtype)
         Y = np.empty((1, 2, 2), dtype)
         pool(A, (3, 3), (1, 1), (0, 0), 'max', None, Y)
