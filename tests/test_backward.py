@@ -214,6 +214,73 @@ def test_inputs_are_not_changed(mode):
     np.testing.assert_array_equal(dY, dY0)
 
 
+@pytest.mark.parametrize('dtype', ['float32', 'uint8'])
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_an_ndarray_result_shares_no_memory_with_the_input(mode, dtype):
+    # float32 takes the compiled kernel, uint8 the numpy steps; either way the result
+    # goes back to MXNet without a copy (nd.from_numpy), which must not be X's memory.
+    rng = np.random.default_rng(6)
+    A = rng.integers(0, 9, size=(2, 3, 6, 6)).astype(dtype)
+    X, dY = nd.array(A, dtype=dtype), rng.standard_normal((2, 3, 3, 3)).astype(np.float32)
+    dX = pool2d_backward(X, dY, 3, mode, strides=2, padding=1)
+    want = mxnet_pool2d_backward(A, dY, 3, mode, strides=2, padding=1)
+    np.testing.assert_allclose(dX.asnumpy(), want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(X.asnumpy(), A)  # the input is unchanged
+    dX[:] = -1  # writing the result leaves the input alone ...
+    np.testing.assert_array_equal(X.asnumpy(), A)
+    X[:] = 100  # ... and writing the input leaves the result alone
+    assert (dX.asnumpy() == -1).all()
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+@pytest.mark.parametrize('dtype', ['uint8', 'int8'])
+def test_8_bit_gradients_equal_autograd_and_the_float32_gradient(dtype, mode):
+    # Images arrive as uint8 (int8 once centred): the numpy steps, a chunk of maps at a
+    # time (CHUNK_BYTES is 1 MiB: 13 chunks of up to 83 maps here), and the same numbers as
+    # the float32 input of the same values gets from the compiled kernel, to the bit
+    # (each average share dY / 9 in float64, as the kernel computes it, added in
+    # float32). Small values make ties in the maximum.
+    rng = np.random.default_rng(7)
+    low, high = np.iinfo(dtype).min, np.iinfo(dtype).max
+    A = rng.integers(low, high + 1, size=(1000, 56, 56)).astype(dtype)
+    A[:10] //= 64  # a few maps of ties
+    dY = rng.standard_normal((1000, 28, 28)).astype(np.float32)
+    got = pool2d_backward(A, dY, 3, mode, strides=2, padding=1)
+    assert got.dtype == np.float32
+    want = mxnet_pool2d_backward(A[:, None], dY[:, None], 3, mode, strides=2,
+                                 padding=1)[:, 0]
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    if kernels.enabled():
+        np.testing.assert_array_equal(got, pool2d_backward(
+            A.astype(np.float32), dY, 3, mode, strides=2, padding=1))
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_the_numpy_steps_hold_dx_and_a_chunk_of_temporaries(mode):
+    # uint8 maps, float32 dY (16 MiB of float32 dX, 4 MiB of dY): besides dX, numpy's
+    # allocations stay within two chunks (CHUNK_BYTES), where dY / divisor for all maps
+    # at once would be 8 MiB of float64 and max's temporaries (dY where each window's
+    # maximum lies, masks) as large.
+    X = np.ones((32, 32, 64, 64), np.uint8)
+    dY = np.ones((32, 32, 32, 32), np.float32)
+    tracemalloc.start()
+    try:
+        dX = pool2d_backward(X, dY, 3, mode, strides=2, padding=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < dX.nbytes + 2 * poolbook.CHUNK_BYTES, f'{peak / 2**20:.2f} MiB'
+    # Every cell of the middle rows and columns is in 1 (even) or 2 (odd) windows of
+    # each axis; the maximum (all ties) goes to each window's first cell, the top-left
+    # cell of its 3 x 3 block, cell (2 i - 1, 2 j - 1), an odd one; the average gives
+    # 1 / 9 per window.
+    if mode == 'max':
+        assert dX[0, 0, 1, 1] == 1 and dX[0, 0, 2, 2] == 0 and dX[0, 0, 3, 3] == 1
+    else:
+        np.testing.assert_allclose(dX[0, 0, 2:4, 2:4], [[1 / 9, 2 / 9], [2 / 9, 4 / 9]],
+                                   rtol=1e-6)
+
+
 @pytest.mark.parametrize('kwargs, error, words', [
     (dict(dY=np.ones((3, 3))), ValueError, ['dY', '(2, 2)', '(3, 3)']),
     (dict(dY=[[1.0]]), TypeError, ['dY']),

@@ -96,6 +96,14 @@ def to_numpy(X, name='X'):
     -------
     numpy.ndarray
         X itself when it is one already, a view of a matrix or memmap, else a copy.
+
+    Notes
+    -----
+    An MXNet array is copied (`asnumpy`) rather than viewed. MXNet 1.9.1's arrays have no
+    `__dlpack__`; numpy's `from_dlpack` view of one (through `to_dlpack_for_read` or
+    `to_dlpack_for_write`) is read-only, which the compiled kernels do not take
+    (`kernels.handles`), and the copy keeps every function's steps off the caller's
+    memory. Results go back to MXNet without a copy (`like_input`).
     """
     check_kind(X, name)
     A = X.asnumpy() if isinstance(X, nd.NDArray) else np.asarray(X)  # matrix, memmap: views

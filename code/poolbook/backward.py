@@ -14,14 +14,18 @@ and where windows overlap the shares add up:
 dL/dX comes back in the float dtype numpy gives X and dY together (float64 for two
 integer dtypes), as corr2d's result does, and is added up in at least float32
 (`arrays.sum_dtype`): a float16 dY whose shares overlap neither overflows nor loses
-digits on the way.
+digits on the way. Each average share dY[i, j] / divisor is computed in float64 and
+added to the sums in their dtype, as the compiled kernels do: a uint8 X gets the same
+numbers as a float32 X of the same values (tests/test_backward.py checks it).
 
 Padding cells are not input cells, so they receive nothing. The loops run over the
 window offsets that read input cells (or, when the window is larger than the input, over
-the input cells), each step a whole block of outputs at once: memory stays that of X and
-dY. For float32 and float64 maps in C order, `pool2d_backward` hands the work to the
-compiled kernels of poolbook.kernels (chapter 5), which give the same numbers to the bit:
-the same first maximum, the same shares added in the same order.
+the input cells), each step a whole block of outputs at once, for a few maps at a time
+(`pooling.CHUNK_BYTES` of sums): besides X, dY and dX, memory is a chunk's, and so is
+every dtype conversion (of dY for integer and float16 maps, of the sums of a float16
+dX). For float32 and float64 maps in C order, `pool2d_backward` hands the work to the
+compiled kernels of poolbook.kernels (chapter 5), which give the same numbers to the
+bit: the same first maximum, the same shares added in the same order.
 """
 import numpy as np
 
@@ -30,7 +34,7 @@ from poolbook import kernels as compiled
 from poolbook.arrays import check_kind, like_input, mean_dtype, sum_dtype, to_numpy
 from poolbook.checks import check_input, check_pool_args
 from poolbook.geometry import axis_taps, cell_taps, divisor, output_size
-from poolbook.pooling import check_layout
+from poolbook.pooling import CHUNK_BYTES, check_layout
 
 
 def axis_steps(n, k, s, p, out):
@@ -108,25 +112,38 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
     out_w = output_size(n_w, k_w, s_w, p_w, ceil_mode)
     check_gradient(G, A.shape[:-2] + (out_h, out_w))
     dtype = mean_dtype(np.result_type(A.dtype, G.dtype))  # corr2d's rule
-    maps = A.reshape(-1, n_h, n_w)
-    G = G.reshape(-1, out_h, out_w).astype(sum_dtype(dtype), copy=False)  # >= float32
+    work = sum_dtype(dtype)  # the shares add up in at least float32
+    maps, G = A.reshape(-1, n_h, n_w), G.reshape(-1, out_h, out_w)
+    if maps.dtype == work:  # float32, float64 maps: G of their dtype, for the kernel
+        G = G.astype(work, copy=False)
     rows = axis_steps(n_h, k_h, s_h, p_h, out_h)
     cols = axis_steps(n_w, k_w, s_w, p_w, out_w)
-    kernel = compiled.handles(maps, G, (k_h, k_w))  # float32, float64: chapter 5's
-    # compiled kernel, which writes every cell (np.empty: no zero pages to fault in)
-    dX = (np.empty if kernel else np.zeros)(maps.shape, G.dtype)
-    if mode != 'max':
+    if mode != 'max':  # in float64: exact for every count, and the shares are float64
         div_h = divisor(n_h, k_h, s_h, p_h, out_h, count_include_pad)
         div_w = divisor(n_w, k_w, s_w, p_w, out_w, count_include_pad)
-        div = np.reshape(div_h, (-1, 1)) * np.reshape(div_w, (1, -1))
-    if kernel:
+        div = (np.reshape(np.asarray(div_h, np.float64), (-1, 1))
+               * np.reshape(div_w, (1, -1)))
+    if compiled.handles(maps, G, (k_h, k_w)):  # float32, float64: chapter 5's compiled
+        # kernel, which writes every cell (np.empty: no zero pages to fault in)
+        dX = np.empty(maps.shape, work)
         compiled.backward(maps, G, (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
                           None if mode == 'max' else div, dX)
-    elif mode == 'max':
-        max_backward(maps, G, rows, cols, dX)
-    else:
-        avg_backward(G / div, rows, cols, dX)
-    return like_input(dX.reshape(A.shape).astype(dtype, copy=False), X)
+        return like_input(dX.reshape(A.shape), X)
+    # The numpy steps, a few maps at a time: every temporary is a chunk's, and so is
+    # every conversion (of G unless converted above, of the sums of a float16 dX).
+    dX = (np.zeros if dtype == work else np.empty)(maps.shape, dtype)
+    chunk = max(1, CHUNK_BYTES // (n_h * n_w * work.itemsize))
+    for c in range(0, len(maps), chunk):
+        part = slice(c, c + chunk)
+        sums = dX[part] if dtype == work else np.zeros(dX[part].shape, work)
+        G_part = G[part].astype(work, copy=False)
+        if mode == 'max':
+            max_backward(maps[part], G_part, rows, cols, sums)
+        else:  # each share dY / divisor in float64, as the compiled kernel computes it
+            avg_backward(G_part / div, rows, cols, sums)
+        if dtype != work:
+            dX[part] = sums  # rounded once, to dtype
+    return like_input(dX.reshape(A.shape), X)
 
 
 def backward_channels_last(X, dY, pool_size, mode='max', *, strides=1, padding=0,
