@@ -692,7 +692,7 @@ ROWS.update({
         lambda: speed.bound_multiples({'a': [1.0], 'copy': [2.0]}, 10, 20), [
             (lambda: speed.bound_multiples([1.0], 10, 20), TypeError, 'runs'),
             (lambda: speed.bound_multiples({'a': [1.0]}, 10, 20), ValueError, 'runs'),
-            (lambda: speed.bound_multiples({'a': [1.0], 'copy': [2.0, 2.0]}, 10, 20),
+            (lambda: speed.bound_multiples({'a': [], 'copy': [2.0]}, 10, 20),
              ValueError, 'runs'),
             (lambda: speed.bound_multiples({'a': [0.0], 'copy': [2.0]}, 10, 20),
              ValueError, 'runs'),

@@ -98,11 +98,14 @@ def test_quartiles_by_hand():
     assert quartiles([7.0]) == (7.0, 7.0, 7.0)
 
 
-def test_bound_multiples_divide_by_the_bound_of_the_same_turn():
-    # 100 bytes to move; the copy moves 1000 bytes in 2 s, then in 4 s: bandwidths of
-    # 500 and 250 B/s, bounds of 0.2 s and 0.4 s.
-    runs = {'a': [1.0, 1.0], 'copy': [2.0, 4.0], 'b': [0.2, 0.8]}
-    assert bound_multiples(runs, 100, 1000) == {'a': [5.0, 2.5], 'b': [1.0, 2.0]}
+def test_bound_multiples_divide_by_the_bound_of_the_median_copy():
+    # 100 bytes to move; the copy moves 1000 bytes in 2, 4 and 3 s: a median of 3 s, a
+    # bandwidth of 1000 / 3 B/s, a bound of 100 / (1000 / 3) = 0.3 s.
+    runs = {'a': [0.6, 0.3, 0.9], 'copy': [2.0, 4.0, 3.0], 'b': [0.3, 0.3, 0.3]}
+    got = bound_multiples(runs, 100, 1000)
+    assert set(got) == {'a', 'b'}
+    assert got['a'] == pytest.approx([2.0, 1.0, 3.0])
+    assert got['b'] == pytest.approx([1.0, 1.0, 1.0])
     assert bound_multiples({'x': [3.0], 'c': [1.0]}, 10, 10, copy='c') == {'x': [3.0]}
 
 
@@ -113,6 +116,7 @@ def test_load_note_warns_above_half_a_core_below_the_cores():
     assert load_note(3.2, 4).startswith('The machine had')
     assert load_note(3.6, 4).startswith('The machine was busy')
     assert 'a load average of 3.6 on 4 cores' in load_note(3.6, 4)
+    assert ' on ' in load_note(0.0)  # the cores this process may run on
 
 
 def test_traffic_is_input_plus_output_bytes():

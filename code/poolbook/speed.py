@@ -129,13 +129,14 @@ def quartiles(values):
 
 
 def bound_multiples(runs, traffic, copied, copy='copy'):
-    """Each time of `runs` as a multiple of the memory-bandwidth bound of its own turn.
+    """Every time of `runs` as a multiple of the memory-bandwidth bound.
 
     `runs` (as interleaved_runs gives them) includes a copy that moves `copied` bytes
-    (reading and writing counted); in each turn the bandwidth is `copied` over that
-    turn's copy time, the bound is `traffic` bytes at that bandwidth, and every other
-    time of the turn is divided by it. So a time and its bound are measured under the
-    same load.
+    (reading and writing counted), timed in the same turns. The bandwidth is `copied`
+    over the copy's median time; the bound is the time `traffic` bytes take at that
+    bandwidth. Every time is divided by that one bound, so the median of a list of
+    multiples is its median time over the bound, and its quartiles are those of its
+    times over the bound.
 
     Parameters
     ----------
@@ -159,19 +160,17 @@ def bound_multiples(runs, traffic, copied, copy='copy'):
     if copy not in runs:
         raise ValueError(f"runs must hold the copy's times under {copy!r}, got the names "
                          f"{list(runs)}")
-    turns = len(runs[copy])
     for name, seconds in runs.items():
-        if not isinstance(seconds, (list, tuple)) or len(seconds) != turns:
-            raise ValueError(f"runs[{name!r}] must be a list of {turns} times, one per "
-                             f"turn, like runs[{copy!r}]")
+        if not isinstance(seconds, (list, tuple)) or not seconds:
+            raise ValueError(f"runs[{name!r}] must be a non-empty list of times")
         for value in seconds:
             check_number(value, f'runs[{name!r}]', positive=True)
-    bounds = [traffic * t / copied for t in runs[copy]]
-    return {name: [t / bound for t, bound in zip(seconds, bounds, strict=True)]
-            for name, seconds in runs.items() if name != copy}
+    bound = traffic * statistics.median(runs[copy]) / copied
+    return {name: [t / bound for t in seconds] for name, seconds in runs.items()
+            if name != copy}
 
 
-def load_note(load, cores):
+def load_note(load, cores=None):
     """A sentence on how busy the machine was when timings were taken.
 
     The load average counts the processes running or waiting for a core, averaged over
@@ -183,14 +182,18 @@ def load_note(load, cores):
     ----------
     load : float
         The load average (at least 0).
-    cores : int
-        The cores this process may run on (len(os.sched_getaffinity(0))).
+    cores : int, optional
+        The number of cores; default None: those this process may run on
+        (os.sched_getaffinity, or os.cpu_count() where that does not exist).
 
     Returns
     -------
     str
     """
     load = check_number(load, 'load', minimum=0)
+    if cores is None:
+        cores = (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity')
+                 else os.cpu_count() or 1)
     check_int(cores, 'cores', minimum=1)
     if load > cores - 0.5:
         return (f'The machine was busy when these were measured (a load average of '
