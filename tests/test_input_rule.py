@@ -768,6 +768,17 @@ ROWS.update({
         (lambda: speed.fastest_counts({'a': 1.0}), TypeError, 'rows'),
         (lambda: speed.fastest_counts([[1.0]]), TypeError, 'rows'),
         (lambda: speed.fastest_counts([{'a': -1.0}]), ValueError, 'rows')]),
+    'speed.relation_tally': Args(lambda: speed.relation_tally([(1.0, 2.0)]), [
+        (lambda: speed.relation_tally([]), ValueError, 'pairs'),
+        (lambda: speed.relation_tally([1.0]), TypeError, 'pairs'),
+        (lambda: speed.relation_tally([(0.0, 1.0)]), ValueError, 'seconds')]),
+    'speed.spread_table': Args(lambda: speed.spread_table({('a', 'max'): {'x': [1.0]}}), [
+        (lambda: speed.spread_table([]), TypeError, 'table'),
+        (lambda: speed.spread_table({}), ValueError, 'table'),
+        (lambda: speed.spread_table({'a': {'x': [1.0]}}), ValueError, 'table'),
+        (lambda: speed.spread_table({('a', 'max'): [1.0]}), TypeError, 'table'),
+        (lambda: speed.spread_table({('a', 'max'): {'x': [1.0]}}, 3), ValueError,
+         'width')]),
     'speed.winner': Args(lambda: speed.winner({'a': 2.0, 'b': 1.0}), [
         (lambda: speed.winner([1.0]), TypeError, 'times'),
         (lambda: speed.winner({}), ValueError, 'times'),

@@ -6,7 +6,8 @@ import pytest
 from poolbook.speed import (bound_multiples, count_bytecodes, fastest, fastest_counts,
                             fb_traffic_bytes, interleaved_medians, interleaved_runs,
                             load_note, marked, parallel_copy, peak_extra_memory,
-                            quartiles, relation, traffic_bytes, winner)
+                            quartiles, relation, relation_tally, spread_table,
+                            traffic_bytes, winner)
 
 
 def spin(n):
@@ -117,6 +118,26 @@ def test_load_note_warns_above_half_a_core_below_the_cores():
     assert load_note(3.6, 4).startswith('The machine was busy')
     assert 'a load average of 3.6 on 4 cores' in load_note(3.6, 4)
     assert ' on ' in load_note(0.0)  # the cores this process may run on
+
+
+def test_relation_tally_counts_relation_words_by_hand():
+    pairs = [(1.0, 3.0), (1.0, 1.02), (2.0, 1.0), (1.0, 2.0)]  # faster, tie, slower, faster
+    assert relation_tally(pairs) == 'faster on 2, about as fast on 1, slower on 1'
+    assert relation_tally([(2.0, 1.0)]) == 'slower on 1'
+
+
+def test_spread_table_prints_medians_and_half_their_middle_half_by_hand():
+    # x on (a, max): 1..5, quartiles 2, 3, 4: median 3.00, half the middle half 1 = 33%
+    # of 3; every other entry is constant: 0%. z is missing from (b, avg): left out.
+    table = {('a', 'max'): {'x': [1.0, 2.0, 3.0, 4.0, 5.0], 'y': [2.0, 2.0, 2.0],
+                            'z': [1.0]},
+             ('b', 'avg'): {'x': [2.0, 2.0], 'y': [4.0, 4.0]}}
+    text, widest = spread_table(table)
+    assert text.splitlines() == ['             a          b',
+                                 '           max        avg',
+                                 'x    3.00 ±33%   2.00 ±0%',
+                                 'y     2.00 ±0%   4.00 ±0%']
+    assert widest == pytest.approx(100 / 3)
 
 
 def test_traffic_is_input_plus_output_bytes():

@@ -197,11 +197,12 @@ def load_note(load, cores=None):
     check_int(cores, 'cores', minimum=1)
     if load > cores - 0.5:
         return (f'The machine was busy when these were measured (a load average of '
-                f'{load:.1f} on {cores} cores, counting this page): other processes '
+                f'{load:.1f} on {cores} cores, this page included): other processes '
                 f'competed for the cores and the memory, so these times are likely slower '
                 f'and noisier than on an idle machine.')
     return (f'The machine had a load average of {load:.1f} on {cores} cores when these '
-            f'were measured (counting this page, which accounts for about one).')
+            f'were measured (processes running or waiting for a core over the last '
+            f'minute, this page included).')
 
 
 def copy_bandwidth(nbytes=256 * 2**20, repeat=5):
@@ -631,6 +632,77 @@ def fastest_counts(rows):
     return '; '.join(parts)
 
 
+def relation_tally(pairs):
+    """In words, how often a time was faster than, about as fast as or slower than its
+    reference, over (seconds, reference) pairs, in relation()'s words.
+
+    Parameters
+    ----------
+    pairs : iterable of (float, float)
+        (seconds, reference seconds), positive.
+
+    Returns
+    -------
+    str
+        'faster on 4, about as fast on 1, slower on 1', leaving out the kinds that do
+        not occur.
+    """
+    kinds = []
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"pairs must hold (seconds, reference) pairs, got {pair!r}")
+        words = relation(*pair)
+        kinds.append('about as fast' if words == 'about as fast as' else words.split()[-2])
+    if not kinds:
+        raise ValueError("pairs must hold at least one (seconds, reference) pair")
+    return ', '.join(f'{kind} on {kinds.count(kind)}'
+                     for kind in ('faster', 'about as fast', 'slower') if kind in kinds)
+
+
+def spread_table(table, width=11):
+    """The multiples of a bound measured turn by turn, as a text table, and their spread.
+
+    Parameters
+    ----------
+    table : dict
+        (layer, mode): {name: list of multiples, one per turn}, as bound_multiples
+        gives them for each (layer, mode).
+    width : int, default 11
+        The width of a column.
+
+    Returns
+    -------
+    tuple of (str, float)
+        The table: a line of layers and a line of modes over the columns, then a line
+        per name found in every row, each entry the median multiple and, after '±', half
+        the width of its middle half (quartiles) in percent of the median; and the
+        largest of those percentages.
+    """
+    check_mapping(table, 'table', '(layer, mode): {name: multiples}')
+    if not table:
+        raise ValueError("table must hold at least one (layer, mode)")
+    for key, row in table.items():
+        if not isinstance(key, tuple) or len(key) != 2:
+            raise ValueError(f"table's keys must be (layer, mode) pairs, got {key!r}")
+        check_mapping(row, f'table[{key!r}]', 'name: multiples')
+    check_int(width, 'width', minimum=8)
+    names = [name for name in next(iter(table.values()))
+             if all(name in row for row in table.values())]
+    label = max([len(str(name)) for name in names] + [0]) + 2
+    lines = [' ' * label + ''.join(str(key[i]).rjust(width) for key in table)
+             for i in (0, 1)]
+    widest = 0.0
+    for name in names:
+        cells = []
+        for row in table.values():
+            low, mid, high = quartiles(list(row[name]))
+            half = 50 * (high - low) / mid
+            widest = max(widest, half)
+            cells.append(f'{mid:.2f} ±{half:.0f}%'.rjust(width))
+        lines.append(str(name).ljust(label) + ''.join(cells))
+    return '\n'.join(lines), widest
+
+
 def marked(times, bound, digits=2):
     """Each time of `times` as a multiple of `bound`, the fastest in bold (markdown):
     every name tied with the fastest (see fastest) is bold.
@@ -937,9 +1009,9 @@ def addition_rate(cells=4096, repeat=1000):
     stay in the first-level cache) `repeat` times over (sum_repeatedly). With fastmath
     the compiler keeps several running sums in vector registers, each adding a whole
     register of cells per instruction; nothing is stored, and each value loaded from the
-    cache is added at once: the practical arithmetic peak of one core for additions, the
-    operation of average pooling. The total is checked (cells * repeat), so the compiler
-    cannot have skipped the work.
+    cache is added at once: a practical arithmetic peak of one core for additions, the
+    operation of average pooling (the processor's own peak may be higher still). The
+    total is checked (cells * repeat), so the compiler cannot have skipped the work.
 
     Parameters
     ----------
