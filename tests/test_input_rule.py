@@ -680,7 +680,32 @@ ROWS.update({
 # speed.py (chapter 5 and the benchmarks): timing helpers.
 ROWS.update({
     'speed.count_bytecodes': Args(lambda: speed.count_bytecodes(lambda: None), [
-        (lambda: speed.count_bytecodes(3), TypeError, 'fn')]),
+        (lambda: speed.count_bytecodes(3), TypeError, 'fn'),
+        (lambda: speed.count_bytecodes(lambda: None, callees=1), TypeError, 'callees')]),
+    'speed.interleaved_runs': Args(lambda: speed.interleaved_runs({'a': int}, 1), [
+        (lambda: speed.interleaved_runs({'a': int}, 0), ValueError, 'repeat'),
+        (lambda: speed.interleaved_runs([int]), TypeError, 'functions'),
+        (lambda: speed.interleaved_runs({'a': 3}), TypeError, 'functions')]),
+    'speed.quartiles': Args(lambda: speed.quartiles([1.0, 2.0]), [
+        (lambda: speed.quartiles([]), TypeError, 'values'),
+        (lambda: speed.quartiles(np.ones(3)), TypeError, 'values'),
+        (lambda: speed.quartiles([1.0, 'x']), TypeError, 'values')]),
+    'speed.bound_multiples': Args(
+        lambda: speed.bound_multiples({'a': [1.0], 'copy': [2.0]}, 10, 20), [
+            (lambda: speed.bound_multiples([1.0], 10, 20), TypeError, 'runs'),
+            (lambda: speed.bound_multiples({'a': [1.0]}, 10, 20), ValueError, 'runs'),
+            (lambda: speed.bound_multiples({'a': [], 'copy': [2.0]}, 10, 20),
+             ValueError, 'runs'),
+            (lambda: speed.bound_multiples({'a': [0.0], 'copy': [2.0]}, 10, 20),
+             ValueError, 'runs'),
+            (lambda: speed.bound_multiples({'a': [1.0], 'copy': [2.0]}, 0, 20),
+             ValueError, 'traffic'),
+            (lambda: speed.bound_multiples({'a': [1.0], 'copy': [2.0]}, 10, 2.0),
+             TypeError, 'copied')]),
+    'speed.load_note': Args(lambda: speed.load_note(1.0, 2), [
+        (lambda: speed.load_note(-1.0, 2), ValueError, 'load'),
+        (lambda: speed.load_note('1.0', 2), TypeError, 'load'),
+        (lambda: speed.load_note(1.0, 0), ValueError, 'cores')]),
     'speed.interleaved_medians': Args(lambda: speed.interleaved_medians({'a': int}, 1), [
         (lambda: speed.interleaved_medians({'a': int}, 0), ValueError, 'repeat'),
         (lambda: speed.interleaved_medians([int]), TypeError, 'functions')]),
@@ -736,6 +761,26 @@ ROWS.update({
         (lambda: speed.fb_traffic_bytes([1.0], X4, 'max'), TypeError, 'X'),
         (lambda: speed.fb_traffic_bytes(X4, 'Y', 'max'), TypeError, 'Y'),
         (lambda: speed.fb_traffic_bytes(X4, X4, 'min'), ValueError, 'mode')]),
+    'speed.fastest': Args(lambda: speed.fastest({'a': 2.0, 'b': 1.0}), [
+        (lambda: speed.fastest([1.0]), TypeError, 'times'),
+        (lambda: speed.fastest({}), ValueError, 'times'),
+        (lambda: speed.fastest({'a': 0.0}), ValueError, 'times')]),
+    'speed.fastest_counts': Args(lambda: speed.fastest_counts([{'a': 2.0, 'b': 1.0}]), [
+        (lambda: speed.fastest_counts([]), TypeError, 'rows'),
+        (lambda: speed.fastest_counts({'a': 1.0}), TypeError, 'rows'),
+        (lambda: speed.fastest_counts([[1.0]]), TypeError, 'rows'),
+        (lambda: speed.fastest_counts([{'a': -1.0}]), ValueError, 'rows')]),
+    'speed.relation_tally': Args(lambda: speed.relation_tally([(1.0, 2.0)]), [
+        (lambda: speed.relation_tally([]), ValueError, 'pairs'),
+        (lambda: speed.relation_tally([1.0]), TypeError, 'pairs'),
+        (lambda: speed.relation_tally([(0.0, 1.0)]), ValueError, 'seconds')]),
+    'speed.spread_table': Args(lambda: speed.spread_table({('a', 'max'): {'x': [1.0]}}), [
+        (lambda: speed.spread_table([]), TypeError, 'table'),
+        (lambda: speed.spread_table({}), ValueError, 'table'),
+        (lambda: speed.spread_table({'a': {'x': [1.0]}}), ValueError, 'table'),
+        (lambda: speed.spread_table({('a', 'max'): [1.0]}), TypeError, 'table'),
+        (lambda: speed.spread_table({('a', 'max'): {'x': [1.0]}}, 3), ValueError,
+         'width')]),
     'speed.winner': Args(lambda: speed.winner({'a': 2.0, 'b': 1.0}), [
         (lambda: speed.winner([1.0]), TypeError, 'times'),
         (lambda: speed.winner({}), ValueError, 'times'),
@@ -782,6 +827,11 @@ ROWS.update({
             (lambda: speed.parallel_copy(np.broadcast_to(np.zeros(1), (8,)), np.ones(8)),
              TypeError, 'dst'),
             (lambda: speed.parallel_copy(np.zeros(8)[::-1], np.ones(8)), TypeError, 'dst')]),
+    'speed.sum_repeatedly': Step('speed.addition_rate', via=('speed._sum_kernel',)),
+    'speed.addition_rate': Args(lambda: speed.addition_rate(64, 2), [
+        (lambda: speed.addition_rate(0), ValueError, 'cells'),
+        (lambda: speed.addition_rate(64, 1.5), TypeError, 'repeat'),
+        (lambda: speed.addition_rate(2**12, 2**12), ValueError, 'cells')]),
     'speed.comparison_rate': Args(lambda: speed.comparison_rate(64, 2), [
         (lambda: speed.comparison_rate(0), ValueError, 'cells'),
         (lambda: speed.comparison_rate(64, 1.5), TypeError, 'repeat')]),

@@ -3,9 +3,11 @@ speed (nothing here asserts how fast anything is)."""
 import numpy as np
 import pytest
 
-from poolbook.speed import (count_bytecodes, fb_traffic_bytes, interleaved_medians,
-                            marked, parallel_copy, peak_extra_memory, traffic_bytes,
-                            winner)
+from poolbook.speed import (bound_multiples, count_bytecodes, fastest, fastest_counts,
+                            fb_traffic_bytes, interleaved_medians, interleaved_runs,
+                            load_note, marked, parallel_copy, peak_extra_memory,
+                            quartiles, relation, relation_tally, spread_table,
+                            traffic_bytes, winner)
 
 
 def spin(n):
@@ -29,6 +31,41 @@ def test_bytecodes_of_called_functions_are_not_counted():
     assert count_bytecodes(calls_spin, 1) == count_bytecodes(calls_spin, 1000)
 
 
+def leaf(x):
+    return x + 1
+
+
+def two_calls(x):
+    return leaf(x) * leaf(x)
+
+
+def test_bytecodes_of_callees_are_counted_on_request_by_hand():
+    # dis.dis lists, under Python 3.11 (runtime.txt), 11 instructions for two_calls:
+    # RESUME, then twice LOAD_GLOBAL leaf, LOAD_FAST x, PRECALL, CALL, then BINARY_OP *
+    # and RETURN_VALUE; and 5 for leaf: RESUME, LOAD_FAST x, LOAD_CONST 1, BINARY_OP +,
+    # RETURN_VALUE. Python reports no opcode event for RESUME (its 'call' event stands
+    # for it): 10 in two_calls' own body, 4 in each of the two calls of leaf.
+    assert count_bytecodes(two_calls, 2) == 10
+    assert count_bytecodes(two_calls, 2, callees=True) == 10 + 2 * 4
+
+
+def test_bytecodes_of_callees_agree_with_the_disassembler():
+    # Straight-line functions run each of their instructions once.
+    import dis
+    listed = lambda f: sum(i.opname != 'RESUME' for i in dis.get_instructions(f))
+    assert count_bytecodes(leaf, 1) == listed(leaf)
+    assert count_bytecodes(two_calls, 1, callees=True) == (listed(two_calls)
+                                                           + 2 * listed(leaf))
+
+
+def test_bytecodes_of_callees_grow_with_their_loops():
+    # calls_spin's own body runs the same bytecodes for any n; spin's loop adds the same
+    # number per iteration, counted only with callees=True.
+    steps = np.diff([count_bytecodes(calls_spin, n, callees=True) for n in range(1, 5)])
+    assert steps[0] > 0 and (steps == steps[0]).all()
+    assert steps[0] == count_bytecodes(spin, 2) - count_bytecodes(spin, 1)
+
+
 def test_tracing_is_switched_off_afterwards():
     import sys
     count_bytecodes(spin, 3)
@@ -41,6 +78,66 @@ def test_interleaved_medians_takes_turns_and_returns_one_median_each():
                                    'b': lambda: order.append('b')}, repeat=3)
     assert order == ['a', 'b'] * 3
     assert set(medians) == {'a', 'b'} and all(m >= 0 for m in medians.values())
+
+
+def test_interleaved_runs_keep_every_time_in_turn_order():
+    clock = iter(range(100))
+    order = []
+    runs = interleaved_runs({'a': lambda: order.append(next(clock)),
+                             'b': lambda: order.append(next(clock))}, repeat=4)
+    assert order == list(range(8))
+    assert [len(t) for t in runs.values()] == [4, 4]
+    assert all(t >= 0 for ts in runs.values() for t in ts)
+
+
+def test_quartiles_by_hand():
+    assert quartiles([1.0, 2.0, 3.0, 4.0, 5.0]) == (2.0, 3.0, 4.0)
+    assert quartiles([5.0, 1.0, 4.0, 2.0, 3.0]) == (2.0, 3.0, 4.0)  # any order
+    # 7 values: quartiles at positions 1.5 and 4.5 of the sorted list (0-based)
+    assert quartiles([1, 2, 3, 4, 5, 6, 100]) == (2.5, 4, 5.5)
+    assert quartiles([2.0, 4.0]) == (2.5, 3.0, 3.5)
+    assert quartiles([7.0]) == (7.0, 7.0, 7.0)
+
+
+def test_bound_multiples_divide_by_the_bound_of_the_median_copy():
+    # 100 bytes to move; the copy moves 1000 bytes in 2, 4 and 3 s: a median of 3 s, a
+    # bandwidth of 1000 / 3 B/s, a bound of 100 / (1000 / 3) = 0.3 s.
+    runs = {'a': [0.6, 0.3, 0.9], 'copy': [2.0, 4.0, 3.0], 'b': [0.3, 0.3, 0.3]}
+    got = bound_multiples(runs, 100, 1000)
+    assert set(got) == {'a', 'b'}
+    assert got['a'] == pytest.approx([2.0, 1.0, 3.0])
+    assert got['b'] == pytest.approx([1.0, 1.0, 1.0])
+    assert bound_multiples({'x': [3.0], 'c': [1.0]}, 10, 10, copy='c') == {'x': [3.0]}
+
+
+def test_load_note_warns_above_half_a_core_below_the_cores():
+    assert load_note(1.0, 2).startswith('The machine had a load average of 1.0 on 2')
+    assert load_note(1.5, 2).startswith('The machine had')  # not above 1.5
+    assert load_note(1.6, 2).startswith('The machine was busy')
+    assert load_note(3.2, 4).startswith('The machine had')
+    assert load_note(3.6, 4).startswith('The machine was busy')
+    assert 'a load average of 3.6 on 4 cores' in load_note(3.6, 4)
+    assert ' on ' in load_note(0.0)  # the cores this process may run on
+
+
+def test_relation_tally_counts_relation_words_by_hand():
+    pairs = [(1.0, 3.0), (1.0, 1.02), (2.0, 1.0), (1.0, 2.0)]  # faster, tie, slower, faster
+    assert relation_tally(pairs) == 'faster on 2, about as fast on 1, slower on 1'
+    assert relation_tally([(2.0, 1.0)]) == 'slower on 1'
+
+
+def test_spread_table_prints_medians_and_half_their_middle_half_by_hand():
+    # x on (a, max): 1..5, quartiles 2, 3, 4: median 3.00, half the middle half 1 = 33%
+    # of 3; every other entry is constant: 0%. z is missing from (b, avg): left out.
+    table = {('a', 'max'): {'x': [1.0, 2.0, 3.0, 4.0, 5.0], 'y': [2.0, 2.0, 2.0],
+                            'z': [1.0]},
+             ('b', 'avg'): {'x': [2.0, 2.0], 'y': [4.0, 4.0]}}
+    text, widest = spread_table(table)
+    assert text.splitlines() == ['             a          b',
+                                 '           max        avg',
+                                 'x    3.00 ±33%   2.00 ±0%',
+                                 'y     2.00 ±0%   4.00 ±0%']
+    assert widest == pytest.approx(100 / 3)
 
 
 def test_traffic_is_input_plus_output_bytes():
@@ -212,10 +309,38 @@ def test_the_forward_and_backward_bound_counts_both_passes_by_hand():
 
 
 def test_winner_and_marked_follow_the_numbers():
-    times = {'a': 3.0, 'b': 1.5, 'c': 1.5}
-    assert winner(times) == 'b'  # a tie goes to the first
-    assert marked(times, 0.5) == {'a': '6.00', 'b': '**3.00**', 'c': '3.00'}
+    times = {'a': 3.0, 'b': 1.5, 'c': 2.0}
+    assert fastest(times) == ['b'] and winner(times) == 'b'
+    assert marked(times, 0.5) == {'a': '6.00', 'b': '**3.00**', 'c': '4.00'}
     assert marked({'x': 1.0}, 4.0, digits=1) == {'x': '**0.2**'}
+
+
+def test_ties_within_five_percent_are_named_together():
+    # 1.04 is within 5% of 1.0, 1.06 is not; equal times tie, listed in the order given.
+    times = {'MXNet': 1.04, 'pool2d': 1.0, 'ONNX Runtime': 1.06, 'PyTorch': 2.0}
+    assert fastest(times) == ['pool2d', 'MXNet']
+    assert winner(times) == 'pool2d and MXNet (within 5%)'
+    assert winner({'a': 1.0, 'b': 1.0, 'c': 1.01}) == 'a, b and c (within 5%)'
+    assert marked({'a': 1.0, 'b': 1.0}, 1.0, 0) == {'a': '**1**', 'b': '**1**'}
+
+
+def test_winner_ties_exactly_where_relation_says_about_as_fast_as():
+    # Both rules read the same ratio: no pair of times gets a tie from one and a
+    # "faster" from the other, at and around the 5% edge.
+    for slower in (1.0, 1.0 + 1e-12, 1.0499999, 1.05, 1.0500001, 1 / 0.95, 1.2):
+        tied = len(fastest({'best': 1.0, 'other': slower})) == 2
+        assert tied == (relation(slower, 1.0) == 'about as fast as'), slower
+
+
+def test_fastest_counts_count_sole_winners_and_ties_by_hand():
+    rows = [{'pool2d': 1.0, 'MXNet': 2.0, 'PyTorch': 3.0},    # pool2d alone
+            {'pool2d': 2.0, 'MXNet': 3.0, 'PyTorch': 1.0},    # PyTorch alone
+            {'pool2d': 1.0, 'MXNet': 1.03, 'PyTorch': 3.0},   # pool2d and MXNet tie
+            {'pool2d': 1.02, 'MXNet': 1.0, 'PyTorch': 3.0},   # the same tie, MXNet first
+            {'pool2d': 1.0, 'MXNet': 5.0, 'PyTorch': 1.5}]    # pool2d alone
+    assert fastest_counts(rows) == ('pool2d on 2; PyTorch on 1; '
+                                    'pool2d and MXNet tied on 2')
+    assert fastest_counts(rows[:1]) == 'pool2d on 1'
 
 
 @pytest.mark.parametrize('calls, keys', [
@@ -274,3 +399,23 @@ def test_parallel_copy_copies_every_cell():
     finally:
         threads._chosen[:] = saved
     np.testing.assert_array_equal(dst, src)
+
+
+def test_the_timed_sum_is_vectorized_with_several_accumulators():
+    # addition_rate times this loop; it measures an arithmetic peak only if LLVM turned
+    # the additions into packed vector instructions (addps, or vaddps with AVX) adding
+    # into more than one register: independent running sums, not one chain.
+    import re
+
+    from poolbook import kernels
+    from poolbook.speed import _sum_kernel, sum_repeatedly
+    b = np.ones(64, np.float32)
+    assert sum_repeatedly(b, 3) == 192  # the plain Python loop: 64 ones, 3 times
+    kernel = _sum_kernel()
+    if not kernels.enabled():  # POOLBOOK_COMPILED=0: addition_rate times numpy's sum
+        assert kernel is None
+        return
+    assert kernel(b, 3) == 192
+    asm = kernel.inspect_asm(kernel.signatures[0])
+    targets = set(re.findall(r'\bv?addps\s+[^\n]*%([xyz]mm\d+)\s*$', asm, re.M))
+    assert len(targets) >= 2, targets

@@ -307,13 +307,16 @@ def pool2d_channels_last(X, pool_size, mode='max', *, strides=1, padding=0,
         compiled.pool_channels_last(A.reshape((-1,) + A.shape[-3:]), pool_size, strides,
                                     padding, mode, div, Y.reshape((-1,) + Y.shape[-3:]))
         if mode == 'max' and not Y.all() and (np.signbit(A) & (A == 0)).any():
-            # -0.0 and a zero maximum: the sign of its window's first zero, channels first
+            # -0.0 and a zero maximum: the sign of its window's first zero, channels
+            # first, on the maps (image, channel) that hold a zero maximum only
             taps = [list(axis_taps(n, k, s, p, o)) for n, k, s, p, o in
                     zip(hw, pool_size, strides, padding, (out_h, out_w))]
-            Z = np.ascontiguousarray(np.moveaxis(Y, -1, -3)).reshape(-1, out_h, out_w)
-            first_zero_signs(np.ascontiguousarray(maps).reshape((-1,) + hw), Z,
+            A4, Y4 = A.reshape((-1,) + A.shape[-3:]), Y.reshape((-1,) + Y.shape[-3:])
+            image, channel = np.nonzero((Y4 == 0).any(axis=(1, 2)))
+            Z = np.ascontiguousarray(Y4[image, :, :, channel])  # (maps, out_h, out_w)
+            first_zero_signs(np.ascontiguousarray(A4[image, :, :, channel]), Z,
                              lambda P: pool_numpy(P, *taps, (out_h, out_w)))
-            Y[...] = np.moveaxis(Z.reshape(maps.shape[:-2] + (out_h, out_w)), -3, -1)
+            Y4[image, :, :, channel] = Z
         return like_input(Y, X)
     Y = pool2d(maps, pool_size, mode, strides=strides, padding=padding,
                ceil_mode=ceil_mode, count_include_pad=count_include_pad, p_value=p_value)

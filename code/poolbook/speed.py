@@ -21,17 +21,33 @@ from poolbook.checks import (check_callable, check_flag, check_int, check_mappin
 from poolbook.geometry import output_size
 
 
-def count_bytecodes(fn, *args):
-    """Run fn(*args) and count the bytecode instructions Python executes in fn's own body
-    (not inside the functions it calls)."""
+def count_bytecodes(fn, *args, callees=False):
+    """Run fn(*args) and count the bytecode instructions Python executes for it.
+
+    Parameters
+    ----------
+    fn : function
+        A Python function (whose bytecode can be traced).
+    *args
+        Its arguments.
+    callees : bool, default False
+        False: count fn's own body only. True: count every Python function it runs
+        too, directly or through others (every frame, until fn returns). Code compiled
+        to machine code (numpy's C, numba) executes no bytecode and adds nothing.
+
+    Returns
+    -------
+    int
+    """
     if not hasattr(fn, '__code__'):
         raise TypeError(f"fn must be a Python function (whose bytecode can be traced), "
                         f"got {type(fn).__name__}")
+    check_flag(callees, 'callees')
     code, count = fn.__code__, 0
 
     def trace(frame, event, arg):
         nonlocal count
-        if frame.f_code is not code:
+        if not callees and frame.f_code is not code:
             return None  # do not trace other functions
         frame.f_trace_opcodes = True
         count += event == 'opcode'
@@ -45,9 +61,24 @@ def count_bytecodes(fn, *args):
     return count
 
 
-def interleaved_medians(functions, repeat=11):
-    """Time each of `functions` (a dict name -> no-argument callable) `repeat` times,
-    taking turns so that all of them see the same machine state; return median seconds."""
+def interleaved_runs(functions, repeat=11):
+    """Time each of `functions` `repeat` times, taking turns, and keep every time.
+
+    In each turn every function runs once, in the order given, so that all of them see
+    the same state of the machine; the times of one turn are measured under one load.
+
+    Parameters
+    ----------
+    functions : dict
+        name: a callable taking no arguments.
+    repeat : int, default 11
+        The number of turns.
+
+    Returns
+    -------
+    dict
+        name: list of `repeat` times in seconds, in the order of the turns.
+    """
     check_mapping(functions, 'functions', 'name: function')
     for name, fn in functions.items():
         check_callable(fn, f'functions[{name!r}]')
@@ -58,7 +89,120 @@ def interleaved_medians(functions, repeat=11):
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
+
+
+def interleaved_medians(functions, repeat=11):
+    """Time each of `functions` (a dict name -> no-argument callable) `repeat` times,
+    taking turns so that all of them see the same machine state; return median seconds
+    (see interleaved_runs, which keeps every time)."""
+    runs = interleaved_runs(functions, repeat)
+    return {name: statistics.median(ts) for name, ts in runs.items()}
+
+
+def quartiles(values):
+    """The lower quartile, the median and the upper quartile of `values`.
+
+    The middle half of the values lies between the two quartiles: how far apart they
+    are shows how much a timing varied from turn to turn. Quartiles are interpolated
+    between the sorted values (statistics.quantiles, method 'inclusive'): for 1, 2, 3, 4
+    and 5 they are 2, 3 and 4.
+
+    Parameters
+    ----------
+    values : list or tuple of float
+        At least one number.
+
+    Returns
+    -------
+    tuple of float
+        (lower quartile, median, upper quartile); three times the value for one value.
+    """
+    if not isinstance(values, (list, tuple)) or not values:
+        raise TypeError(f"values must be a non-empty list or tuple of numbers, got "
+                        f"{values!r}")
+    values = [check_number(v, 'values') for v in values]
+    if len(values) == 1:
+        return (values[0],) * 3
+    low, median, high = statistics.quantiles(values, n=4, method='inclusive')
+    return low, median, high
+
+
+def bound_multiples(runs, traffic, copied, copy='copy'):
+    """Every time of `runs` as a multiple of the memory-bandwidth bound.
+
+    `runs` (as interleaved_runs gives them) includes a copy that moves `copied` bytes
+    (reading and writing counted), timed in the same turns. The bandwidth is `copied`
+    over the copy's median time; the bound is the time `traffic` bytes take at that
+    bandwidth. Every time is divided by that one bound, so the median of a list of
+    multiples is its median time over the bound, and its quartiles are those of its
+    times over the bound.
+
+    Parameters
+    ----------
+    runs : dict
+        name: list of seconds, one per turn, with the copy's times under `copy`.
+    traffic : int
+        The bytes the timed calls must move (traffic_bytes, fb_traffic_bytes).
+    copied : int
+        The bytes one copy moves: 2 * nbytes for np.copyto of nbytes.
+    copy : str, default 'copy'
+        The copy's name in `runs`.
+
+    Returns
+    -------
+    dict
+        name: list of multiples of the bound, one per turn, the copy left out.
+    """
+    check_mapping(runs, 'runs', 'name: list of seconds')
+    check_int(traffic, 'traffic', minimum=1)
+    check_int(copied, 'copied', minimum=1)
+    if copy not in runs:
+        raise ValueError(f"runs must hold the copy's times under {copy!r}, got the names "
+                         f"{list(runs)}")
+    for name, seconds in runs.items():
+        if not isinstance(seconds, (list, tuple)) or not seconds:
+            raise ValueError(f"runs[{name!r}] must be a non-empty list of times")
+        for value in seconds:
+            check_number(value, f'runs[{name!r}]', positive=True)
+    bound = traffic * statistics.median(runs[copy]) / copied
+    return {name: [t / bound for t in seconds] for name, seconds in runs.items()
+            if name != copy}
+
+
+def load_note(load, cores=None):
+    """A sentence on how busy the machine was when timings were taken.
+
+    The load average counts the processes running or waiting for a core, averaged over
+    the last minute (os.getloadavg()[0]); the page measuring counts for about one. Above
+    `cores` - 0.5, other processes took more than half a core on average, competing for
+    the cores and for the memory, and the sentence warns.
+
+    Parameters
+    ----------
+    load : float
+        The load average (at least 0).
+    cores : int, optional
+        The number of cores; default None: those this process may run on
+        (os.sched_getaffinity, or os.cpu_count() where that does not exist).
+
+    Returns
+    -------
+    str
+    """
+    load = check_number(load, 'load', minimum=0)
+    if cores is None:
+        cores = (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity')
+                 else os.cpu_count() or 1)
+    check_int(cores, 'cores', minimum=1)
+    if load > cores - 0.5:
+        return (f'The machine was busy when these were measured (a load average of '
+                f'{load:.1f} on {cores} cores, this page included): other processes '
+                f'competed for the cores and the memory, so these times are likely slower '
+                f'and noisier than on an idle machine.')
+    return (f'The machine had a load average of {load:.1f} on {cores} cores when these '
+            f'were measured (processes running or waiting for a core over the last '
+            f'minute, this page included).')
 
 
 def copy_bandwidth(nbytes=256 * 2**20, repeat=5):
@@ -143,15 +287,21 @@ def growth_groups(slopes):
                      if names)
 
 
+# Two times within 5% of each other are "about as fast as" each other (relation) and tie
+# for the fastest (fastest, winner): closer than that, a second run can swap them.
+ABOUT = 1.05
+
+
 def relation(seconds, reference):
     """How a time compares with a reference time, in words that follow the numbers:
-    '3.2 times faster than', '1.5 times slower than' or 'about as fast as' (within 5%)."""
+    '3.2 times faster than', '1.5 times slower than' or 'about as fast as' (within 5%,
+    ABOUT)."""
     check_number(seconds, 'seconds', positive=True)
     check_number(reference, 'reference', positive=True)
     ratio = reference / seconds
-    if ratio >= 1.05:
+    if ratio >= ABOUT:
         return f'{ratio:.1f} times faster than'
-    if ratio <= 1 / 1.05:
+    if ratio <= 1 / ABOUT:
         return f'{1 / ratio:.1f} times slower than'
     return 'about as fast as'
 
@@ -415,14 +565,147 @@ def fb_traffic_bytes(X, Y, mode):
     return forward + backward
 
 
-def winner(times):
-    """The name of the smallest time in `times` (name: seconds); ties go to the first."""
+def fastest(times):
+    """The names of the fastest time in `times` and of every time tied with it.
+
+    A time ties with the smallest when relation() calls it 'about as fast as' the
+    smallest (within 5%, ABOUT), so the words of the two never disagree.
+
+    Parameters
+    ----------
+    times : dict
+        name: seconds (positive).
+
+    Returns
+    -------
+    list of str
+        The tied names, fastest first (in the order of `times` among equal times).
+    """
     _check_times(times)
-    return min(times, key=times.get)
+    best = min(times.values())
+    tied = [name for name, t in times.items() if best / t > 1 / ABOUT]
+    return sorted(tied, key=times.get)
+
+
+def winner(times):
+    """In words, the fastest of `times` (name: seconds): its name, or the names tied
+    with it (see fastest), 'pool2d and MXNet (within 5%)',
+    'pool2d, MXNet and ONNX Runtime (within 5%)'."""
+    names = fastest(times)
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]} (within 5%)"
+
+
+def fastest_counts(rows):
+    """In words, how often each name was the fastest over `rows` of times, ties shown.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Each a dict name: seconds, as for winner.
+
+    Returns
+    -------
+    str
+        'pool2d on 2; PyTorch channels-last on 1; pool2d and MXNet tied on 1': each name
+        that was fastest alone, then each group of names that tied (within 5%), with the
+        number of rows; names in the order they first appear in `rows`.
+    """
+    if not isinstance(rows, (list, tuple)) or not rows:
+        raise TypeError(f"rows must be a non-empty list of dicts name: seconds, got "
+                        f"{rows!r}")
+    for i, row in enumerate(rows):
+        _check_times(row, f'rows[{i}]')
+    order = list(dict.fromkeys(name for row in rows for name in row))
+    alone, tied = {}, {}
+    for row in rows:
+        names = fastest(row)
+        if len(names) == 1:
+            alone[names[0]] = alone.get(names[0], 0) + 1
+        else:
+            group = tuple(sorted(names, key=order.index))
+            tied[group] = tied.get(group, 0) + 1
+    parts = [f'{name} on {alone[name]}' for name in order if name in alone]
+    parts += [f"{', '.join(group[:-1])} and {group[-1]} tied on {n}"
+              for group, n in tied.items()]
+    return '; '.join(parts)
+
+
+def relation_tally(pairs):
+    """In words, how often a time was faster than, about as fast as or slower than its
+    reference, over (seconds, reference) pairs, in relation()'s words.
+
+    Parameters
+    ----------
+    pairs : iterable of (float, float)
+        (seconds, reference seconds), positive.
+
+    Returns
+    -------
+    str
+        'faster on 4, about as fast on 1, slower on 1', leaving out the kinds that do
+        not occur.
+    """
+    kinds = []
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"pairs must hold (seconds, reference) pairs, got {pair!r}")
+        words = relation(*pair)
+        kinds.append('about as fast' if words == 'about as fast as' else words.split()[-2])
+    if not kinds:
+        raise ValueError("pairs must hold at least one (seconds, reference) pair")
+    return ', '.join(f'{kind} on {kinds.count(kind)}'
+                     for kind in ('faster', 'about as fast', 'slower') if kind in kinds)
+
+
+def spread_table(table, width=11):
+    """The multiples of a bound measured turn by turn, as a text table, and their spread.
+
+    Parameters
+    ----------
+    table : dict
+        (layer, mode): {name: list of multiples, one per turn}, as bound_multiples
+        gives them for each (layer, mode).
+    width : int, default 11
+        The width of a column.
+
+    Returns
+    -------
+    tuple of (str, float)
+        The table: a line of layers and a line of modes over the columns, then a line
+        per name found in every row, each entry the median multiple and, after '±', half
+        the width of its middle half (quartiles) in percent of the median; and the
+        largest of those percentages.
+    """
+    check_mapping(table, 'table', '(layer, mode): {name: multiples}')
+    if not table:
+        raise ValueError("table must hold at least one (layer, mode)")
+    for key, row in table.items():
+        if not isinstance(key, tuple) or len(key) != 2:
+            raise ValueError(f"table's keys must be (layer, mode) pairs, got {key!r}")
+        check_mapping(row, f'table[{key!r}]', 'name: multiples')
+    check_int(width, 'width', minimum=8)
+    names = [name for name in next(iter(table.values()))
+             if all(name in row for row in table.values())]
+    label = max([len(str(name)) for name in names] + [0]) + 2
+    lines = [' ' * label + ''.join(str(key[i]).rjust(width) for key in table)
+             for i in (0, 1)]
+    widest = 0.0
+    for name in names:
+        cells = []
+        for row in table.values():
+            low, mid, high = quartiles(list(row[name]))
+            half = 50 * (high - low) / mid
+            widest = max(widest, half)
+            cells.append(f'{mid:.2f} ±{half:.0f}%'.rjust(width))
+        lines.append(str(name).ljust(label) + ''.join(cells))
+    return '\n'.join(lines), widest
 
 
 def marked(times, bound, digits=2):
-    """Each time of `times` as a multiple of `bound`, the winner's in bold (markdown).
+    """Each time of `times` as a multiple of `bound`, the fastest in bold (markdown):
+    every name tied with the fastest (see fastest) is bold.
 
     Parameters
     ----------
@@ -436,12 +719,12 @@ def marked(times, bound, digits=2):
     Returns
     -------
     dict
-        name: the multiple as text, '**1.23**' for the winner.
+        name: the multiple as text, '**1.23**' for the fastest and those tied with it.
     """
     check_number(bound, 'bound', positive=True)
     check_int(digits, 'digits', minimum=0, maximum=6)
-    best = winner(times)
-    return {name: (f'**{t / bound:.{digits}f}**' if name == best else
+    best = fastest(times)
+    return {name: (f'**{t / bound:.{digits}f}**' if name in best else
                    f'{t / bound:.{digits}f}') for name, t in times.items()}
 
 
@@ -646,11 +929,14 @@ def parallel_copy(dst, src):
 
 
 def comparison_rate(cells=4096, repeat=200):
-    """Comparisons per second one core makes on float32 data in its fastest cache.
+    """Comparisons per second of a loop that loads, compares and stores, in the cache.
 
     A compiled loop takes the maximum of two arrays of `cells` cells (16 KiB each by
-    default, small enough for the first-level cache) into the first, `repeat` times: the
-    arithmetic rate of pooling's one operation, with no memory traffic to wait for.
+    default, small enough for the first-level cache) into the first, `repeat` times
+    over (poolbook.kernels.running_max, with pool2d's NaN rule). Each comparison also
+    loads two values and stores one, so this is not the processor's arithmetic peak
+    (addition_rate measures one): it is the rate of a pooling-like inner loop whose data
+    is already in the cache, with no memory traffic to wait for.
 
     Parameters
     ----------
@@ -672,4 +958,86 @@ def comparison_rate(cells=4096, repeat=200):
         running_max(a, b, 1)  # compile, or load from the cache
         run = lambda: running_max(a, b, repeat)
     seconds = interleaved_medians({'max': run}, repeat=7)['max']
+    return cells * repeat / seconds
+
+
+def sum_repeatedly(b, repeat):
+    """The sum of the cells of b, added up `repeat` times over into one total: the loop
+    addition_rate times (compiled there with numba's fastmath, which lets LLVM reorder
+    the additions into several independent vector accumulators held in registers).
+
+    Parameters
+    ----------
+    b : numpy.ndarray
+        One-dimensional, float32.
+    repeat : int
+
+    Returns
+    -------
+    float
+    """
+    total = np.float32(0)
+    for _ in range(repeat):
+        for t in range(len(b)):
+            total += b[t]
+    return total
+
+
+_SUM_KERNEL = []  # sum_repeatedly compiled with fastmath, once per process
+
+
+def _sum_kernel():
+    """sum_repeatedly compiled by numba with fastmath=True (once per process), or None
+    when the compiled kernels are switched off (poolbook.kernels.enabled() is False).
+
+    Returns
+    -------
+    numba dispatcher or None
+    """
+    from poolbook.kernels import enabled, njit
+    if not enabled():
+        return None
+    if not _SUM_KERNEL:
+        _SUM_KERNEL.append(njit(fastmath=True, nogil=True)(sum_repeatedly))
+    return _SUM_KERNEL[0]
+
+
+def addition_rate(cells=4096, repeat=1000):
+    """Additions per second one core makes on float32 values already in its registers.
+
+    A compiled loop adds up an array of `cells` ones (16 KiB by default, small enough to
+    stay in the first-level cache) `repeat` times over (sum_repeatedly). With fastmath
+    the compiler keeps several running sums in vector registers, each adding a whole
+    register of cells per instruction; nothing is stored, and each value loaded from the
+    cache is added at once: a practical arithmetic peak of one core for additions, the
+    operation of average pooling (the processor's own peak may be higher still). The
+    total is checked (cells * repeat), so the compiler cannot have skipped the work.
+
+    Parameters
+    ----------
+    cells : int, default 4096
+    repeat : int, default 1000
+        cells * repeat must stay below 2**24, where float32 counts ones exactly.
+
+    Returns
+    -------
+    float
+        Additions per second (median of 7 runs). With the compiled kernels switched off,
+        numpy's sum instead, with its call overhead.
+    """
+    check_int(cells, 'cells', minimum=1)
+    check_int(repeat, 'repeat', minimum=1)
+    if cells * repeat >= 2**24:
+        raise ValueError(f"cells * repeat must be below 2**24 (float32 counts ones exactly "
+                         f"up to there), got cells={cells}, repeat={repeat}")
+    b = np.ones(cells, np.float32)
+    kernel = _sum_kernel()
+    if kernel is None:  # numba switched off
+        run = lambda: sum(float(b.sum()) for _ in range(repeat))
+    else:
+        run = lambda: kernel(b, repeat)
+    total = run()  # compiles, the first time
+    if total != cells * repeat:
+        raise RuntimeError(f"the timed sum gave {total}, not {cells * repeat}")
+    seconds = interleaved_medians({'sum': run}, repeat=7)['sum']
     return cells * repeat / seconds
