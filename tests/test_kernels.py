@@ -55,6 +55,12 @@ def test_kernel_equals_the_plain_computation(geometry, dtype, mode, ceil_mode,
     else:
         np.testing.assert_allclose(got, want, rtol=0,
                                    atol=64 * np.finfo(dtype).eps * 100)  # |x| <= 100
+    # kernels.pool (on the threads) returns how many maxima are zero: pool2d sets their
+    # signs only when there are some (0 for an average)
+    D = plain_divisors(X.shape[-2:], pool_size, **args)
+    zeros = kernels.pool(X, pool_size, strides, padding, mode,
+                         None if mode == 'max' else D, np.empty_like(got))
+    assert zeros == (np.count_nonzero(want == 0) if mode == 'max' else 0)
 
 
 @needs_numba

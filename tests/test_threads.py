@@ -89,6 +89,15 @@ def test_run_parts_splits_large_inputs_among_threads(restore_threads):
     assert seen == [(0, 10)]  # too small to be worth a second thread
 
 
+def test_run_parts_returns_what_each_range_gave_in_range_order(restore_threads):
+    threads.set_num_threads(3)
+    # 10 maps of 2**16 cells: three threads; ranges (0, 4), (4, 7), (7, 10)
+    assert threads.run_parts(lambda a, b: (a, b), 10, 2**16) == [(0, 4), (4, 7), (7, 10)]
+    threads.set_num_threads(1)
+    assert threads.run_parts(lambda a, b: (a, b), 10, 2**16) == [(0, 10)]
+    assert threads.run_parts(lambda a, b: (a, b), 0, 2**16) == []
+
+
 def test_run_parts_passes_on_an_error_from_any_part(restore_threads):
     threads.set_num_threads(2)
 

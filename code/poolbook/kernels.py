@@ -418,16 +418,22 @@ def _redo_columns(R, k_w, s_w, p_w, is_max, Y, j0, j1):
 
 @njit(cache=True, nogil=True, error_model='numpy')  # numpy's rules: no zero check
 def pool_maps(A, k_h, k_w, s_h, s_w, p_h, p_w, is_max, D, Y):
-    """Max (or sum divided by D) of every map A[m] over its windows, into Y[m]."""
+    """Max (or sum divided by D) of every map A[m] over its windows, into Y[m]; for a
+    max, return how many maxima are zero (their signs need a look, as pool2d says)."""
     R = np.empty((Y.shape[1], A.shape[2]), A.dtype)
     d = D.reshape(-1)
+    zeros = 0
     for m in range(A.shape[0]):
         pool_rows(A[m], k_h, s_h, p_h, is_max, R)  # one compilation for both modes
         pool_columns(R, k_w, s_w, p_w, is_max, Y[m])
-        if not is_max:
-            y = Y[m].reshape(-1)
+        y = Y[m].reshape(-1)
+        if is_max:  # counted while the map is in the cache
+            for x in range(len(y)):
+                zeros += y[x] == 0
+        else:
             for x in range(len(y)):
                 y[x] /= d[x]
+    return zeros
 
 
 def pool(M, pool_size, strides, padding, mode, div, Z):
@@ -446,6 +452,11 @@ def pool(M, pool_size, strides, padding, mode, div, Z):
     div : numpy.ndarray or int or None
         What the sum of each output cell is divided by, broadcast to (out_h, out_w);
         None for a max.
+
+    Returns
+    -------
+    int
+        For a max, how many maxima are zero (0 for any other mode).
     """
     if div is None:
         D = np.ones((1, 1), Z.dtype)  # never read by a max
@@ -454,8 +465,8 @@ def pool(M, pool_size, strides, padding, mode, div, Z):
     else:
         D = np.ascontiguousarray(np.broadcast_to(div, Z.shape[1:]), Z.dtype)
     args = (*pool_size, *strides, *padding, mode == 'max', D)
-    run_parts(lambda start, stop: pool_maps(M[start:stop], *args, Z[start:stop]),
-              len(M), M.shape[1] * M.shape[2])
+    return sum(run_parts(lambda start, stop: pool_maps(M[start:stop], *args, Z[start:stop]),
+                         len(M), M.shape[1] * M.shape[2]))
 
 
 def backward(A, G, pool_size, strides, padding, mode, div, dX):

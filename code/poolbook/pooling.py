@@ -229,9 +229,9 @@ def pool2d(X, pool_size, mode='max', *, strides=1, padding=0, ceil_mode=False,
         div = np.ones((1, 1), work)
     if compiled.handles(X, Y, (k_h, k_w)) and (mode != 'lp' or p_value == 1):
         # float32 and float64 in C order: the compiled kernel, every map in one call
-        compiled.pool(X.reshape(-1, n_h, n_w), (k_h, k_w), (s_h, s_w), (p_h, p_w), mode,
-                      None if mode == 'max' else div, Y_maps)
-        if mode == 'max' and not Y_maps.all():  # a zero maximum: its first zero's sign
+        zeros = compiled.pool(X.reshape(-1, n_h, n_w), (k_h, k_w), (s_h, s_w),
+                              (p_h, p_w), mode, None if mode == 'max' else div, Y_maps)
+        if zeros:  # a zero maximum (the kernel counts them): its first zero's sign
             pool_ints = lambda P: pool_numpy(P, taps_h, taps_w, (out_h, out_w))
             for c in range(0, len(Y_maps), chunk):
                 first_zero_signs(maps(c, c + chunk), Y_maps[c:c + chunk], pool_ints)

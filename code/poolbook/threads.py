@@ -160,18 +160,22 @@ def run_parts(fn, count, cells):
         The number of maps.
     cells : int
         Input cells per map: decides how many threads are worth starting.
+
+    Returns
+    -------
+    list
+        What fn returned for each range, in the order of the ranges.
     """
     if count == 0:
-        return
+        return []
     threads = min(get_num_threads(), count, max(1, count * cells // MIN_CELLS))
     if threads == 1:
-        fn(0, count)
-        return
+        return [fn(0, count)]
     ranges = parts(count, threads)
     pool = _pool(threads - 1)
     futures = [pool.submit(fn, start, stop) for start, stop in ranges[1:]]
     try:
-        fn(*ranges[0])
+        first = fn(*ranges[0])
     finally:
-        for future in futures:
-            future.result()
+        rest = [future.result() for future in futures]
+    return [first, *rest]
