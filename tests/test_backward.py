@@ -219,6 +219,9 @@ def test_inputs_are_not_changed(mode):
 def test_an_ndarray_result_shares_no_memory_with_the_input(mode, dtype):
     # float32 takes the compiled kernel, uint8 the numpy steps; either way the result
     # goes back to MXNet without a copy (nd.from_numpy), which must not be X's memory.
+    # (Today dX is always a new array and X is copied into numpy, so the writes below
+    # guard against a change that would alias them; the comparison with MXNet checks
+    # the numbers.)
     rng = np.random.default_rng(6)
     A = rng.integers(0, 9, size=(2, 3, 6, 6)).astype(dtype)
     X, dY = nd.array(A, dtype=dtype), rng.standard_normal((2, 3, 3, 3)).astype(np.float32)
@@ -238,21 +241,21 @@ def test_8_bit_gradients_equal_autograd_and_the_float32_gradient(dtype, mode):
     # Images arrive as uint8 (int8 once centred): the numpy steps, a chunk of maps at a
     # time (CHUNK_BYTES is 1 MiB: 13 chunks of up to 83 maps here), and the same numbers as
     # the float32 input of the same values gets from the compiled kernel, to the bit
-    # (each average share dY / 9 in float64, as the kernel computes it, added in
-    # float32). Small values make ties in the maximum.
+    # (each average share dY / 9 in float64, as the kernel computes it, each sum rounded
+    # to float32). Small values make ties in the maximum.
     rng = np.random.default_rng(7)
     low, high = np.iinfo(dtype).min, np.iinfo(dtype).max
     A = rng.integers(low, high + 1, size=(1000, 56, 56)).astype(dtype)
     A[:10] //= 64  # a few maps of ties
+    assert len(A) > 2 * poolbook.CHUNK_BYTES // (56 * 56 * 4)  # three chunks or more
     dY = rng.standard_normal((1000, 28, 28)).astype(np.float32)
     got = pool2d_backward(A, dY, 3, mode, strides=2, padding=1)
     assert got.dtype == np.float32
     want = mxnet_pool2d_backward(A[:, None], dY[:, None], 3, mode, strides=2,
                                  padding=1)[:, 0]
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
-    if kernels.enabled():
-        np.testing.assert_array_equal(got, pool2d_backward(
-            A.astype(np.float32), dY, 3, mode, strides=2, padding=1))
+    np.testing.assert_array_equal(got, pool2d_backward(  # the kernel, if it is on
+        A.astype(np.float32), dY, 3, mode, strides=2, padding=1))
 
 
 @pytest.mark.parametrize('mode', ['max', 'avg'])
@@ -279,6 +282,27 @@ def test_the_numpy_steps_hold_dx_and_a_chunk_of_temporaries(mode):
     else:
         np.testing.assert_allclose(dX[0, 0, 2:4, 2:4], [[1 / 9, 2 / 9], [2 / 9, 4 / 9]],
                                    rtol=1e-6)
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_a_chunk_is_sized_by_the_larger_of_a_map_and_its_output(mode):
+    # 256 uint8 maps of one cell, windows 1 x 4001 with 4000 columns of padding: 4001
+    # outputs per map (4 MiB of float32 dY), each window holding the one cell. Sized by
+    # the input alone, one chunk would take every map and dY / divisor would be 8 MiB of
+    # float64; sized by the output too, a chunk holds 32 maps (1 MiB of shares).
+    X = np.ones((256, 1, 1), np.uint8)
+    dY = np.ones((256, 1, 4001), np.float32)
+    tracemalloc.start()
+    try:
+        dX = pool2d_backward(X, dY, (1, 4001), mode, padding=(0, 4000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * poolbook.CHUNK_BYTES, f'{peak / 2**20:.2f} MiB'
+    # By hand: the cell is the maximum of all 4001 windows (it gets 4001 times 1); it
+    # gets 1 / 4001 from each of them for the average (padding counted).
+    np.testing.assert_allclose(dX, np.full((256, 1, 1), 4001.0 if mode == 'max' else 1.0),
+                               rtol=1e-6)
 
 
 @pytest.mark.parametrize('kwargs, error, words', [

@@ -15,17 +15,20 @@ dL/dX comes back in the float dtype numpy gives X and dY together (float64 for t
 integer dtypes), as corr2d's result does, and is added up in at least float32
 (`arrays.sum_dtype`): a float16 dY whose shares overlap neither overflows nor loses
 digits on the way. Each average share dY[i, j] / divisor is computed in float64 and
-added to the sums in their dtype, as the compiled kernels do: a uint8 X gets the same
-numbers as a float32 X of the same values (tests/test_backward.py checks it).
+each sum kept in the working dtype (every addition rounded to it), as the compiled
+kernels do: with the same float32 or float64 dY, a uint8 X gets the same numbers as a
+float32 X of the same values (tests/test_backward.py checks it).
 
 Padding cells are not input cells, so they receive nothing. The loops run over the
 window offsets that read input cells (or, when the window is larger than the input, over
 the input cells), each step a whole block of outputs at once, for a few maps at a time
-(`pooling.CHUNK_BYTES` of sums): besides X, dY and dX, memory is a chunk's, and so is
-every dtype conversion (of dY for integer and float16 maps, of the sums of a float16
-dX). For float32 and float64 maps in C order, `pool2d_backward` hands the work to the
-compiled kernels of poolbook.kernels (chapter 5), which give the same numbers to the
-bit: the same first maximum, the same shares added in the same order.
+(`pooling.CHUNK_BYTES` of sums or of float64 shares, whichever is larger): besides X, dY
+and dX, memory is a chunk's, and so is every dtype conversion of dY for integer and
+float16 maps and of the sums of a float16 dX (float32 and float64 maps convert a dY of
+another dtype whole, for the kernel). For float32 and float64 maps in C order,
+`pool2d_backward` hands the work to the compiled kernels of poolbook.kernels (chapter
+5), which give the same numbers to the bit: the same first maximum, the same shares
+added in the same order.
 """
 import numpy as np
 
@@ -114,8 +117,8 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
     dtype = mean_dtype(np.result_type(A.dtype, G.dtype))  # corr2d's rule
     work = sum_dtype(dtype)  # the shares add up in at least float32
     maps, G = A.reshape(-1, n_h, n_w), G.reshape(-1, out_h, out_w)
-    if maps.dtype == work:  # float32, float64 maps: G of their dtype, for the kernel
-        G = G.astype(work, copy=False)
+    if maps.dtype == work:  # maps already in the working dtype: G in it too, whole, as
+        G = G.astype(work, copy=False)  # the kernel needs (other maps: a chunk at a time)
     rows = axis_steps(n_h, k_h, s_h, p_h, out_h)
     cols = axis_steps(n_w, k_w, s_w, p_w, out_w)
     if mode != 'max':  # in float64: exact for every count, and the shares are float64
@@ -130,18 +133,20 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
                           None if mode == 'max' else div, dX)
         return like_input(dX.reshape(A.shape), X)
     # The numpy steps, a few maps at a time: every temporary is a chunk's, and so is
-    # every conversion (of G unless converted above, of the sums of a float16 dX).
-    dX = (np.zeros if dtype == work else np.empty)(maps.shape, dtype)
-    chunk = max(1, CHUNK_BYTES // (n_h * n_w * work.itemsize))
+    # every conversion (of G unless converted above, of the sums of a float16 dX). A
+    # chunk holds CHUNK_BYTES of sums or of float64 shares, whichever is larger.
+    in_place = dtype == work  # the sums add up in dX itself, which starts at 0
+    dX = (np.zeros if in_place else np.empty)(maps.shape, dtype)
+    chunk = max(1, CHUNK_BYTES // max(n_h * n_w * work.itemsize, out_h * out_w * 8))
     for c in range(0, len(maps), chunk):
         part = slice(c, c + chunk)
-        sums = dX[part] if dtype == work else np.zeros(dX[part].shape, work)
+        sums = dX[part] if in_place else np.zeros(dX[part].shape, work)
         G_part = G[part].astype(work, copy=False)
         if mode == 'max':
             max_backward(maps[part], G_part, rows, cols, sums)
         else:  # each share dY / divisor in float64, as the compiled kernel computes it
             avg_backward(G_part / div, rows, cols, sums)
-        if dtype != work:
+        if not in_place:
             dX[part] = sums  # rounded once, to dtype
     return like_input(dX.reshape(A.shape), X)
 
