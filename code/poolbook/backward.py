@@ -117,8 +117,8 @@ def pool2d_backward(X, dY, pool_size, mode='max', *, strides=1, padding=0,
     dtype = mean_dtype(np.result_type(A.dtype, G.dtype))  # corr2d's rule
     work = sum_dtype(dtype)  # the shares add up in at least float32
     maps, G = A.reshape(-1, n_h, n_w), G.reshape(-1, out_h, out_w)
-    if maps.dtype == work:  # maps already in the working dtype: G in it too, whole, as
-        G = G.astype(work, copy=False)  # the kernel needs (other maps: a chunk at a time)
+    if maps.dtype == work:  # maps in the working dtype: G in it too, whole, as the
+        G = G.astype(work, copy=False)  # kernel needs (other maps: a chunk at a time)
     rows = axis_steps(n_h, k_h, s_h, p_h, out_h)
     cols = axis_steps(n_w, k_w, s_w, p_w, out_w)
     if mode != 'max':  # in float64: exact for every count, and the shares are float64
