@@ -705,7 +705,8 @@ ROWS.update({
     'speed.load_note': Args(lambda: speed.load_note(1.0, 2), [
         (lambda: speed.load_note(-1.0, 2), ValueError, 'load'),
         (lambda: speed.load_note('1.0', 2), TypeError, 'load'),
-        (lambda: speed.load_note(1.0, 0), ValueError, 'cores')]),
+        (lambda: speed.load_note(1.0, 0), ValueError, 'cores'),
+        (lambda: speed.load_note(1.0, 2, 0), ValueError, 'threads')]),
     'speed.interleaved_medians': Args(lambda: speed.interleaved_medians({'a': int}, 1), [
         (lambda: speed.interleaved_medians({'a': int}, 0), ValueError, 'repeat'),
         (lambda: speed.interleaved_medians([int]), TypeError, 'functions')]),
@@ -781,6 +782,19 @@ ROWS.update({
         (lambda: speed.spread_table({('a', 'max'): [1.0]}), TypeError, 'table'),
         (lambda: speed.spread_table({('a', 'max'): {'x': [1.0]}}, 3), ValueError,
          'width')]),
+    'speed.listed': Args(lambda: speed.listed(['a', 'b']), [
+        (lambda: speed.listed([]), TypeError, 'names'),
+        (lambda: speed.listed('ab'), TypeError, 'names')]),
+    'speed.spread_note': Args(lambda: speed.spread_note(4.0), [
+        (lambda: speed.spread_note(-1.0), ValueError, 'widest'),
+        (lambda: speed.spread_note('4'), TypeError, 'widest')]),
+    'speed.rate_verdict': Args(lambda: speed.rate_verdict(1.0, {'a': 0.5}, ('x', 'y', 'z')), [
+        (lambda: speed.rate_verdict(0.0, {'a': 0.5}, ('x', 'y', 'z')), ValueError, 'rate'),
+        (lambda: speed.rate_verdict(1.0, [0.5], ('x', 'y', 'z')), TypeError, 'needs'),
+        (lambda: speed.rate_verdict(1.0, {}, ('x', 'y', 'z')), ValueError, 'needs'),
+        (lambda: speed.rate_verdict(1.0, {'a': -0.5}, ('x', 'y', 'z')), ValueError,
+         'needs'),
+        (lambda: speed.rate_verdict(1.0, {'a': 0.5}, ('x', 'y')), TypeError, 'words')]),
     'speed.winner': Args(lambda: speed.winner({'a': 2.0, 'b': 1.0}), [
         (lambda: speed.winner([1.0]), TypeError, 'times'),
         (lambda: speed.winner({}), ValueError, 'times'),

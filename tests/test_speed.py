@@ -5,9 +5,9 @@ import pytest
 
 from poolbook.speed import (bound_multiples, count_bytecodes, fastest, fastest_counts,
                             fb_traffic_bytes, interleaved_medians, interleaved_runs,
-                            load_note, marked, parallel_copy, peak_extra_memory,
-                            quartiles, relation, relation_tally, spread_table,
-                            traffic_bytes, winner)
+                            listed, load_note, marked, parallel_copy, peak_extra_memory,
+                            quartiles, rate_verdict, relation, relation_tally,
+                            spread_note, spread_table, traffic_bytes, winner)
 
 
 def spin(n):
@@ -120,10 +120,56 @@ def test_load_note_warns_above_half_a_core_below_the_cores():
     assert ' on ' in load_note(0.0)  # the cores this process may run on
 
 
+def test_load_note_on_threads_bounds_the_other_processes_by_hand():
+    # The page counts for 1 to 2 threads: others took load - 2 to load - 1 cores.
+    assert load_note(1.4, 2, threads=2).endswith(
+        "1 to 2 threads included: other processes took less than half a core on average.")
+    assert load_note(1.5, 2, threads=2).endswith('took up to 0.5 of a core on average, '
+                                                 'which may have slowed the threads.')
+    assert load_note(2.5, 2, threads=2).endswith('took up to 1.5 of a core on average, '
+                                                 'which may have slowed the threads.')
+    assert 'took more than half a core' in load_note(2.6, 2, threads=2)
+    assert 'took more than half a core' in load_note(4.6, 8, threads=4)
+    assert 'a load average of 1.4 on 2 cores' in load_note(1.44, 2, threads=2)
+
+
 def test_relation_tally_counts_relation_words_by_hand():
     pairs = [(1.0, 3.0), (1.0, 1.02), (2.0, 1.0), (1.0, 2.0)]  # faster, tie, slower, faster
     assert relation_tally(pairs) == 'faster on 2, about as fast on 1, slower on 1'
     assert relation_tally([(2.0, 1.0)]) == 'slower on 1'
+
+
+def test_spread_note_says_a_ranking_may_flip_from_the_printed_5_percent():
+    start = ('From turn to turn each entry varied by at most ±{}% of its median (half the '
+             'width of its middle half, as printed)')
+    assert spread_note(4.4) == start.format(4) + ', less than the 5% that makes a tie'
+    flip = (", so where a row's first two are closer than that, another run may rank "
+            'them the other way')
+    assert spread_note(4.6) == start.format(5) + flip  # printed as 5%: no "less than"
+    assert spread_note(53) == start.format(53) + flip
+    assert spread_note(0) == start.format(0) + ', less than the 5% that makes a tie'
+
+
+def test_listed_names_in_words():
+    assert listed(['a']) == 'a'
+    assert listed(('a', 'b')) == 'a and b'
+    assert listed(['a', 'b', 3]) == 'a, b and 3'
+
+
+def test_rate_verdict_groups_the_layers_by_hand():
+    needs = {'a': 0.45, 'b': 0.2, 'c': 0.75}
+    words = ('more', 'about', 'less')
+    # 2.32 / 0.75 = 3.1: every layer covered
+    assert rate_verdict(2.32, needs, words) == 'on the a, b and c layers, more'
+    # 0.518 covers 0.45 (1.15) and 0.2, not 0.75 (0.69)
+    assert rate_verdict(0.518, needs, words) == ('on the a and b layers, more; '
+                                                 'on the c layer, less')
+    # 0.46 / 0.45 = 1.02: within 5%
+    assert rate_verdict(0.46, needs, words) == ('on the b layer, more; on the a layer, '
+                                                'about; on the c layer, less')
+    # the 5% edge as relation draws it: 1.05 covers, 1 / 1.05 falls short
+    assert rate_verdict(1.05, {'x': 1.0}, words) == 'on the x layer, more'
+    assert rate_verdict(1 / 1.05, {'x': 1.0}, words) == 'on the x layer, less'
 
 
 def test_spread_table_prints_medians_and_half_their_middle_half_by_hand():
@@ -153,10 +199,19 @@ def test_peak_memory_sees_a_numpy_allocation():
 
 def test_relation_words_follow_the_numbers():
     from poolbook.speed import relation
-    assert relation(1.0, 3.0) == '3.0 times faster than'
+    assert relation(1.0, 3.0) == '3 times faster than'
     assert relation(2.5, 1.0) == '2.5 times slower than'
     assert relation(1.0, 1.04) == 'about as fast as'
     assert relation(1.04, 1.0) == 'about as fast as'
+    # two significant digits: 385 / 1.92 = 200.5, 36.04, 1.449, 9.96 -> 10
+    assert relation(385.0, 1.92) == '200 times slower than'
+    assert relation(1.0, 36.04) == '36 times faster than'
+    assert relation(1.0, 1.449) == '1.4 times faster than'
+    assert relation(1.0, 9.96) == '10 times faster than'
+    assert relation(1.0, 12345.0) == '12,000 times faster than'
+    # at the 5% edge the ratio never shows as 1
+    assert relation(1.0, 1.05) == '1.1 times faster than'
+    assert relation(1.05, 1.0) == '1.1 times slower than'
 
 
 LOG = [  # lines as oneDNN 2.4 prints them with DNNL_VERBOSE=1 (MXNet 1.9.1), the fields
@@ -341,6 +396,9 @@ def test_fastest_counts_count_sole_winners_and_ties_by_hand():
     assert fastest_counts(rows) == ('pool2d on 2; PyTorch on 1; '
                                     'pool2d and MXNet tied on 2')
     assert fastest_counts(rows[:1]) == 'pool2d on 1'
+    # a group is named as winner names it on its first row: fastest first
+    assert fastest_counts(rows[3:1:-1]) == 'MXNet and pool2d tied on 2'
+    assert winner(rows[3]) == 'MXNet and pool2d (within 5%)'
 
 
 @pytest.mark.parametrize('calls, keys', [

@@ -170,13 +170,17 @@ def bound_multiples(runs, traffic, copied, copy='copy'):
             if name != copy}
 
 
-def load_note(load, cores=None):
+def load_note(load, cores=None, threads=1):
     """A sentence on how busy the machine was when timings were taken.
 
     The load average counts the processes running or waiting for a core, averaged over
-    the last minute (os.getloadavg()[0]); the page measuring counts for about one. Above
-    `cores` - 0.5, other processes took more than half a core on average, competing for
-    the cores and for the memory, and the sentence warns.
+    the last minute (os.getloadavg()[0]). With `threads` 1, the page measuring counts
+    for about one; above `cores` - 0.5, less than half a core was left idle on average,
+    other processes competed for the cores and for the memory, and the sentence warns.
+    With `threads` above 1 (timings on one thread and on `threads` in turn), the page
+    counts for 1 to `threads`, so other processes took from load - threads to load - 1
+    cores: the sentence says whether that was less than half a core, more, or may have
+    been either.
 
     Parameters
     ----------
@@ -185,6 +189,8 @@ def load_note(load, cores=None):
     cores : int, optional
         The number of cores; default None: those this process may run on
         (os.sched_getaffinity, or os.cpu_count() where that does not exist).
+    threads : int, default 1
+        The most threads the timed calls ran on.
 
     Returns
     -------
@@ -195,6 +201,20 @@ def load_note(load, cores=None):
         cores = (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity')
                  else os.cpu_count() or 1)
     check_int(cores, 'cores', minimum=1)
+    check_int(threads, 'threads', minimum=1)
+    if threads > 1:
+        load = round(load, 1)  # as printed, so that the words follow the number shown
+        start = (f'The machine had a load average of {load:.1f} on {cores} cores when '
+                 f"these were measured, this page's 1 to {threads} threads included: ")
+        if load - 1 < 0.5:
+            return start + 'other processes took less than half a core on average.'
+        if load - threads > 0.5:
+            return start + ('other processes took more than half a core on average, '
+                            'competing with these threads, so the times on several '
+                            'threads are likely slower, and their speed-ups smaller, '
+                            'than on an idle machine.')
+        return start + (f'other processes took up to {load - 1:.1f} of a core on average, '
+                        'which may have slowed the threads.')
     if load > cores - 0.5:
         return (f'The machine was busy when these were measured (a load average of '
                 f'{load:.1f} on {cores} cores, this page included): other processes '
@@ -294,16 +314,24 @@ ABOUT = 1.05
 
 def relation(seconds, reference):
     """How a time compares with a reference time, in words that follow the numbers:
-    '3.2 times faster than', '1.5 times slower than' or 'about as fast as' (within 5%,
-    ABOUT)."""
+    '3.2 times faster than', '1.5 times slower than', '36 times faster than', '200 times
+    slower than' (two significant digits: timings vary more than that) or 'about as fast
+    as' (within 5%, ABOUT)."""
     check_number(seconds, 'seconds', positive=True)
     check_number(reference, 'reference', positive=True)
     ratio = reference / seconds
     if ratio >= ABOUT:
-        return f'{ratio:.1f} times faster than'
+        return f'{_times(ratio)} times faster than'
     if ratio <= 1 / ABOUT:
-        return f'{1 / ratio:.1f} times slower than'
+        return f'{_times(1 / ratio)} times slower than'
     return 'about as fast as'
+
+
+def _times(ratio):
+    """A ratio of at least ABOUT to two significant digits: '1.1', '3', '36', '1,200'
+    (at least ABOUT, so that rounding never shows a ratio of 1)."""
+    ratio = rounded(max(ratio, ABOUT), 2)
+    return f'{ratio:,.0f}' if ratio >= 10 else f'{ratio:g}'
 
 
 # Run by `mxnet_layers_in_child` in a fresh Python: time nd.Pooling on each layer in
@@ -594,7 +622,7 @@ def winner(times):
     names = fastest(times)
     if len(names) == 1:
         return names[0]
-    return f"{', '.join(names[:-1])} and {names[-1]} (within 5%)"
+    return f'{listed(names)} (within 5%)'
 
 
 def fastest_counts(rows):
@@ -609,8 +637,9 @@ def fastest_counts(rows):
     -------
     str
         'pool2d on 2; PyTorch channels-last on 1; pool2d and MXNet tied on 1': each name
-        that was fastest alone, then each group of names that tied (within 5%), with the
-        number of rows; names in the order they first appear in `rows`.
+        that was fastest alone, in the order the names first appear in `rows`, then each
+        group of names that tied (within 5%), with the number of rows, its names in the
+        order winner gives them on the first row where the group tied (fastest first).
     """
     if not isinstance(rows, (list, tuple)) or not rows:
         raise TypeError(f"rows must be a non-empty list of dicts name: seconds, got "
@@ -623,13 +652,30 @@ def fastest_counts(rows):
         names = fastest(row)
         if len(names) == 1:
             alone[names[0]] = alone.get(names[0], 0) + 1
-        else:
-            group = tuple(sorted(names, key=order.index))
+        else:  # the same names in another order are the same group
+            group = next((g for g in tied if set(g) == set(names)), tuple(names))
             tied[group] = tied.get(group, 0) + 1
     parts = [f'{name} on {alone[name]}' for name in order if name in alone]
-    parts += [f"{', '.join(group[:-1])} and {group[-1]} tied on {n}"
-              for group, n in tied.items()]
+    parts += [f'{listed(group)} tied on {n}' for group, n in tied.items()]
     return '; '.join(parts)
+
+
+def listed(names):
+    """Names in words: 'a', 'a and b', 'a, b and c'.
+
+    Parameters
+    ----------
+    names : list or tuple
+        At least one name (each written with str).
+
+    Returns
+    -------
+    str
+    """
+    if not isinstance(names, (list, tuple)) or not names:
+        raise TypeError(f"names must be a non-empty list or tuple, got {names!r}")
+    names = [str(name) for name in names]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def relation_tally(pairs):
@@ -701,6 +747,74 @@ def spread_table(table, width=11):
             cells.append(f'{mid:.2f} ±{half:.0f}%'.rjust(width))
         lines.append(str(name).ljust(label) + ''.join(cells))
     return '\n'.join(lines), widest
+
+
+def spread_note(widest):
+    """What the spread of a spread_table means for its ranking, in words.
+
+    Parameters
+    ----------
+    widest : float
+        The largest spread of the table in percent, as spread_table returns it (at
+        least 0).
+
+    Returns
+    -------
+    str
+        A sentence without its full stop: the spread, then, if it prints as less than
+        the 5% that makes a tie (ABOUT), that it is less; otherwise that a row's first
+        two, where closer than that, may rank the other way in another run.
+    """
+    widest = check_number(widest, 'widest', minimum=0)
+    text = (f'From turn to turn each entry varied by at most ±{widest:.0f}% of its median '
+            '(half the width of its middle half, as printed)')
+    if round(widest) < round(100 * (ABOUT - 1)):  # as printed: ±4% at most
+        return text + ', less than the 5% that makes a tie'
+    return text + (", so where a row's first two are closer than that, another run may "
+                   'rank them the other way')
+
+
+def rate_verdict(rate, needs, words):
+    """How a rate of operations per byte compares with what each layer needs, in words,
+    the layers grouped by the verdict.
+
+    A rate at least 5% (ABOUT) above a layer's need does its operations in less time
+    than the layer's bytes take at the same bandwidth; within 5% in about as long; more
+    than 5% below, in longer (as relation() draws the line).
+
+    Parameters
+    ----------
+    rate : float
+        Operations per byte moved (a rate of operations over the copy's bandwidth).
+    needs : dict
+        label: the operations per byte a layer needs (positive), e.g.
+        {'3 × 3/2': 0.45}.
+    words : tuple of three str
+        What to say of the layers the rate covers, of those it about matches and of
+        those it falls short of.
+
+    Returns
+    -------
+    str
+        'on the 3 × 3/2 and VGG-style layers, <words[0]>; on the stride-1 layer,
+        <words[2]>': one part per verdict that occurs, in the order of `words`, the
+        layers in the order of `needs`.
+    """
+    rate = check_number(rate, 'rate', positive=True)
+    check_mapping(needs, 'needs', 'label: operations per byte')
+    if not needs:
+        raise ValueError("needs must hold at least one layer")
+    for label, need in needs.items():
+        check_number(need, f'needs[{label!r}]', positive=True)
+    if (not isinstance(words, (tuple, list)) or len(words) != 3
+            or not all(isinstance(w, str) for w in words)):
+        raise TypeError(f"words must be three phrases (above, about, below), got {words!r}")
+    groups = ([], [], [])
+    for label, need in needs.items():
+        ratio = rate / need
+        groups[0 if ratio >= ABOUT else 2 if ratio <= 1 / ABOUT else 1].append(label)
+    return '; '.join(f"on the {listed(labels)} layer{'s' if len(labels) > 1 else ''}, "
+                     f'{phrase}' for labels, phrase in zip(groups, words) if labels)
 
 
 def marked(times, bound, digits=2):
