@@ -10,13 +10,16 @@ that turns compiling off.
   row by row, one run over up to three input rows each. Chapter 5 shows it.
 * Compile time: numba compiles every function a kernel calls on its own, then optimizes
   the caller with each callee's code linked in again, so every level of calls optimizes
-  the code below it once more. The small helpers `_reach`, `_rows_strided` and
-  `_redo_columns` are therefore inlined into their callers (`inline='always'`): the
-  forward kernel's first compile took a fifth to a third less time (float32 on a loaded
-  machine: 16.5 to 11.5 s in one measurement, 15.1 to 13.3 s in another), at the same
-  speed and with the same results. Inlining `_rows_inside` or `_columns_inside` too
-  made the kernel 2 to 6 times slower (their loops no longer vectorized), so they stay
-  functions.
+  the code below it once more. So every helper is inlined into its caller
+  (`inline='always'`) except the two whose loops carry the forward pass,
+  `_rows_inside` and `_columns_inside`: inlined, their loops no longer vectorized and
+  the kernel ran 2 to 6 times slower. Measured side by side in one process against the
+  same code with only `_reach`, `_rows_strided` and `_redo_columns` inlined (float32,
+  one thread, the three layers of chapter 5, max and avg, medians of 9 interleaved
+  calls): compiling every kernel for one dtype took 14.7 s instead of 25.5 s, the
+  forward kernel 6.7 s instead of 12.5 s; the forward passes ran at 0.93 to 1.03 times
+  the old time and the backward passes at 0.73 to 0.93, with the same results to the
+  bit.
 * `handles` is the one place that decides whether pool2d runs this kernel; `pool` runs it
   on a chunk of maps.
 * The kernel computes which outputs each window offset reaches (`_span`, `_reach`) and
@@ -335,7 +338,7 @@ def _rows_strided(Av, k_h, s_h, is_max, Rv):
                 out[t] = _combine(_combine(r0[t], r1[t], is_max), r2[t], is_max)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def pool_rows(A, k_h, s_h, p_h, is_max, R):
     """R[i, t] = the max (or sum) of A[i * s_h - p_h + a, t] over the offsets a.
 
@@ -382,7 +385,7 @@ def _columns_inside(r, k_w, s_w, is_max, y):
             y[x] = _combine(y[x], r[s_w * x + b], is_max)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def pool_columns(R, k_w, s_w, p_w, is_max, Y):
     """Y[i, j] = the max (or sum) of R[i, j * s_w - p_w + b] over the offsets b.
 
@@ -553,7 +556,7 @@ def _better(v, best):
     return (v > best) | ((v != v) & (best == best))
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _split_planes(A, s, P):
     """P[rho, r, q] = A[r, q * s + rho] for every cell of the maps' rows A (n_h, n_w)."""
     n_h, n_w = A.shape
@@ -571,7 +574,7 @@ def _split_planes(A, s, P):
                 P[c % s, r, c // s] = A[r, c]
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _offset_plane(b, s, p):
     """The plane rho and the shift d at which offset b of window j reads: plane rho,
     position j + d."""
@@ -580,7 +583,7 @@ def _offset_plane(b, s, p):
     return rho, (e - rho) // s
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _run_argmax(k, first, offsets, steps, h, c):
     """h[x], c[x]: the maximum over offsets 0..k-1 of first[x + steps[b]] (a flat array
     read at shift steps[b] for offset b) and the offset of its first occurrence."""
@@ -603,7 +606,7 @@ def _run_argmax(k, first, offsets, steps, h, c):
             h[x], c[x] = (new if u else old), (code if u else was)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _row_argmax(A, k_w, s_w, p_w, P, H, C, steps, offsets):
     """H[r, j], C[r, j]: the maximum of row r of A over window j's columns, and the
     offset b of its first occurrence (the first NaN, if any); P holds A's phase planes,
@@ -625,7 +628,7 @@ def _row_argmax(A, k_w, s_w, p_w, P, H, C, steps, offsets):
         _edge_argmax(A, k_w, s_w, p_w, j, H, C)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _edge_argmax(A, k_w, s_w, p_w, j, H, C):
     """H[:, j], C[:, j]: the maximum of window j over the cells of each row of A it
     covers, and the offset b of its first occurrence."""
@@ -702,7 +705,7 @@ def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
                 d[at[j]] += g[j]
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _column_codes(k_h, n_w, h, c, W, V, K):
     """V[x], K[x]: the maximum over rows a < k_h of h[x + a W] and the offset a n_w + b
     of its first occurrence from the window's first cell, where c[x + a W] holds the
@@ -726,7 +729,7 @@ def _column_codes(k_h, n_w, h, c, W, V, K):
             V[x], K[x] = (new if u else old), (b + a * n_w if u else was)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _column_argmax(H, C, r0, r1, r2, n_w, left, best, at, carry=False):
     """best[j], at[j]: the maximum of window j over rows r0, r1, r2 of the row pass (H:
     each row's maximum in the window, C: its column offset) and the flat index of its
@@ -806,7 +809,7 @@ def avg_backward_maps(G, D, k_h, k_w, s_h, s_w, p_h, p_w, dX):
             _merge_planes(planes[r % s_h, :, r // s_h + 1, M:], s_w, dX[m, r])
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _merge_planes(T, s, row):
     """row[q * s + rho] = T[rho, q]: the phase planes of one row merged back."""
     n_w = len(row)
@@ -828,7 +831,7 @@ def _merge_planes(T, s, row):
 # ----------------------------------------------------------------------------------------
 # Adaptive pooling (poolbook.adaptive.adaptive_pool2d runs this for float32 and float64).
 
-@njit(cache=True)
+@njit(cache=True, inline='always')
 def _run_more(x, is_max, out):
     """out[t] = the max (or sum) of out[t] and x[t]: one more row of a bin."""
     for t in range(len(out)):
