@@ -95,9 +95,11 @@ def build_book():
 
 
 # Tests that need the built book or a browser carry these markers (tests/conftest.py
-# sets them from the fixtures a test uses), and tests that start a fresh Python the
-# marker `child`; --quick leaves them all out, and the notebooks.
-QUICK = ['tests', '-m', 'not book and not browser and not child']
+# sets them from the fixtures a test uses), tests that start a fresh Python the marker
+# `child`, and the exhaustive grids against a framework the marker `sweep` (2-D random
+# cases against the same frameworks stay in); --quick leaves them all out, and the
+# notebooks.
+QUICK = ['tests', '-m', 'not book and not browser and not child and not sweep']
 
 # A reader's other CPU, on this machine: every dispatch that another x86-64 processor
 # could change, changed. MXNet's native kernel instead of oneDNN's (and oneDNN, where a

@@ -116,6 +116,7 @@ AXIS_GRID = [(n, k, s, p) for n in range(1, 10) for k in range(1, 5) for s in ra
              for p in range(k) if k <= n + 2 * p]
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize('count_include_pad', [True, False])
 @pytest.mark.parametrize('ceil_mode', [False, True])
 @pytest.mark.parametrize('mode', ['max', 'avg'])

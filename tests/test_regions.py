@@ -170,6 +170,7 @@ def test_a_box_at_a_half_rounds_away_from_zero():
 # ----------------------------------------------------------------------------------------
 # ROI pooling against MXNet, ONNX Runtime and a loop.
 
+@pytest.mark.sweep
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
 def test_roi_pool_equals_mxnet_over_the_sweep(dtype):
     X, checked = inputs(dtype), 0
@@ -340,6 +341,7 @@ def test_minus_infinity_stays_minus_infinity():
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize('dtype', [np.float32, np.float64])
 @pytest.mark.parametrize('aligned', [False, True])
 def test_roi_align_equals_mxnet_over_the_sweep(dtype, aligned):
