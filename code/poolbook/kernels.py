@@ -472,10 +472,8 @@ def pool(M, pool_size, strides, padding, mode, div, Z):
     """
     if div is None:
         D = np.ones((1, 1), Z.dtype)  # never read by a max
-    elif div.shape == Z.shape[1:] and div.dtype == Z.dtype and div.flags.c_contiguous:
-        D = div
-    else:
-        D = np.ascontiguousarray(np.broadcast_to(div, Z.shape[1:]), Z.dtype)
+    else:  # C-contiguous and writable, as warm's (numba compiles again for any other)
+        D = np.require(np.broadcast_to(div, Z.shape[1:]), Z.dtype, ('C', 'W'))
     args = (*pool_size, *strides, *padding, mode == 'max', D)
     return sum(run_parts(lambda start, stop: pool_maps(M[start:stop], *args, Z[start:stop]),
                          len(M), M.shape[1] * M.shape[2]))
@@ -499,11 +497,12 @@ def backward(A, G, pool_size, strides, padding, mode, div, dX):
         it is used in float64, as pool2d_backward does.
     """
     geometry = (*pool_size, *strides, *padding)
+    G = np.require(G, requirements=('C', 'W'))  # a read-only G would compile again
     if mode == 'max':
         work = lambda start, stop: max_backward_maps(A[start:stop], G[start:stop],
                                                      *geometry, dX[start:stop])
     else:
-        D = np.ascontiguousarray(np.broadcast_to(div, G.shape[1:]), np.float64)
+        D = np.array(np.broadcast_to(div, G.shape[1:]), np.float64)  # writable, as warm's
         work = lambda start, stop: avg_backward_maps(G[start:stop], D, *geometry,
                                                      dX[start:stop])
     run_parts(work, len(A), A.shape[1] * A.shape[2])
@@ -512,9 +511,11 @@ def backward(A, G, pool_size, strides, padding, mode, div, dX):
 def warm(dtypes=(np.float32, np.float64)):
     """Compile the kernels pool2d and pool2d_backward run, or load them from the cache.
 
-    Max and average, forward, backward and adaptive: what a test run or a chapter needs,
-    so that processes started afterwards load the machine code instead of compiling it
-    again. Nothing to do when compiling is off.
+    Max and average, forward (channels first and last), backward and adaptive: what a
+    test run or a chapter needs, so that processes started afterwards load the machine
+    code instead of compiling it again. The callers pass these functions C-contiguous,
+    writable arrays only, as warm does: numba would compile again for any other layout
+    and for a read-only array. Nothing to do when compiling is off.
 
     Parameters
     ----------
@@ -534,6 +535,7 @@ def warm(dtypes=(np.float32, np.float64)):
         Y = np.empty((1, 2, 2), dtype)
         pool(A, (3, 3), (1, 1), (0, 0), 'max', None, Y)
         pool(A, (3, 3), (1, 1), (0, 0), 'avg', np.ones((2, 2), dtype), Y)
+        pool_channels_last(A[..., None], (3, 3), (1, 1), (0, 0), 'max', None, Y[..., None])
         for mode in ('max', 'avg'):
             backward(A, Y, (3, 3), (1, 1), (0, 0), mode, 1, np.empty_like(A))
             bins = (np.array([0, 2]), np.array([3, 4]))
@@ -964,7 +966,7 @@ def pool_channels_last(M, pool_size, strides, padding, mode, div, Z):
         None for a max.
     """
     shape = Z.shape[1:3]
-    D = np.ascontiguousarray(np.broadcast_to(1 if div is None else div, shape), Z.dtype)
+    D = np.array(np.broadcast_to(1 if div is None else div, shape), Z.dtype)  # writable
     args = (*pool_size, *strides, *padding, mode == 'max', D)
     run_parts(lambda start, stop: pool_nhwc(M[start:stop], *args, Z[start:stop]),
               len(M), M[0].size)

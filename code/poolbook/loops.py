@@ -208,7 +208,8 @@ def pool2d_njit(X, pool_size, mode='max'):
         X's kind, in X's dtype; stride 1, no padding.
     """
     k_h, k_w = check_pool2d_args(X, pool_size, mode)
-    return like_input(_cached_loop(to_numpy(X), k_h, k_w, mode), X)
+    A = np.require(to_numpy(X), requirements=('C', 'W'))  # one compilation per dtype
+    return like_input(_cached_loop(A, k_h, k_w, mode), X)
 
 
 def pool2d_offsets(X, pool_size, mode='max', strides=1, padding=0):

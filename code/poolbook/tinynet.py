@@ -106,6 +106,12 @@ def check_array(A, name, ndim):
     return np.asarray(A)
 
 
+def _plain(A, dtype):
+    """A as a C-contiguous, writable array of `dtype`, copied only where it is not one:
+    numba compiles a function again for each layout and for read-only arrays."""
+    return np.require(A, dtype, ('C', 'W'))
+
+
 def kind_code(kind):
     """The index of `kind` in DOWNSAMPLINGS, or a ValueError naming the choices.
 
@@ -922,6 +928,7 @@ class Networks:
         seeds, batch = digits.shape[0], digits.shape[4]
         canvas = np.empty((seeds, bias.shape[1], CANVAS, CANVAS, batch), DTYPE)
         canvas[:] = np.maximum(bias, 0)[:, :, None, None, None]  # off the digit: ReLU(bias)
+        corners = _plain(corners, np.int64)
         _move_patches(patches, canvas, corners, True)
         self.saved['corners'] = corners
         return canvas
@@ -976,7 +983,7 @@ class Networks:
         z = self.forward(x, corners)
         dz = np.empty(z.shape, DTYPE)
         totals = np.empty(len(z))
-        _softmax_loss(z, labels, dz, totals)
+        _softmax_loss(z, _plain(labels, np.int64), dz, totals)
         self.backward(dz)
         return totals
 
