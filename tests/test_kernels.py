@@ -169,6 +169,52 @@ def test_warm_compiles_what_pool2d_runs_and_does_nothing_when_switched_off():
         assert {f: len(f.signatures) for f in signatures} == signatures
 
 
+def compiled_signatures():
+    """How many signatures each of the package's compiled functions holds, by name."""
+    from poolbook import loops, tinynet
+    return {f'{module.__name__}.{name}': len(f.signatures)
+            for module in (kernels, loops, tinynet) for name, f in vars(module).items()
+            if hasattr(f, 'signatures')}
+
+
+def test_read_only_and_strided_inputs_compile_nothing_new():
+    # numba compiles a function again for each layout and for a read-only array. The
+    # package hands its compiled functions C-contiguous writable arrays only: after
+    # warm, pooling forward (channels first and last), backward and adaptive compile
+    # nothing more, whatever arrays they get; chapter 1's compiled loop and the network
+    # engine compile once per dtype, at their first call.
+    from poolbook import adaptive_pool2d, loops, pool2d_backward, tinynet
+
+    X = np.arange(2 * 3 * 6 * 6, dtype=np.float32).reshape(2, 3, 6, 6) % 7
+    theta = tinynet.init_params('max', 'dense', seed=0)
+    images, labels = np.zeros((2, 1, 16, 16), np.float32), np.array([1, 2, 3, 4])
+
+    def calls(make):
+        """Every call, its arrays passed through `make`."""
+        for dtype in (np.float32, np.float64):
+            A, dY = X.astype(dtype), np.ones((2, 3, 3, 3), dtype)
+            pool2d(make(A), 3, 'avg', strides=2, padding=1, count_include_pad=False)
+            pool2d(make(A), 3, 'avg', strides=2, padding=1, layout='NHWC')
+            pool2d(make(A), 2, 'max', layout='NHWC')
+            pool2d_backward(A, make(dY), 2, 'max', strides=2)
+            pool2d_backward(A, make(dY), 3, 'avg', strides=2, padding=1,
+                            count_include_pad=False)
+            adaptive_pool2d(make(A), (2, 2), 'max')
+            loops.pool2d_njit(make(A[0, 0]), 2)
+        tinynet.loss_and_gradient(theta, 'max', images, make(labels[:2]))
+
+    kernels.warm()
+    warmed = compiled_signatures()
+    calls(np.ascontiguousarray)  # first calls of the loop and the engine: they compile
+    before = compiled_signatures()
+    assert {k: v for k, v in before.items() if k.startswith('poolbook.kernels')} == {
+        k: v for k, v in warmed.items() if k.startswith('poolbook.kernels')}
+    for make in (lambda B: np.broadcast_to(B, B.shape),  # read-only views
+                 np.asfortranarray, lambda B: np.repeat(B, 2, axis=-1)[..., ::2]):
+        calls(make)
+        assert compiled_signatures() == before
+
+
 # ------------------------------------------------------------------ the disk cache
 
 def drop_write_override():

@@ -448,6 +448,15 @@ def pool_maps(A, k_h, k_w, s_h, s_w, p_h, p_w, is_max, D, Y):
     return zeros
 
 
+def _plain(div, shape, dtype):
+    """div broadcast to `shape`, as a C-contiguous writable array of `dtype`: div itself
+    where it is one, else a copy (numba would compile its functions again for a
+    read-only or non-contiguous array, such as a broadcast view)."""
+    div = np.asarray(div)
+    return np.require(div if div.shape == shape else np.broadcast_to(div, shape), dtype,
+                      ('C', 'W'))
+
+
 def pool(M, pool_size, strides, padding, mode, div, Z):
     """Pool the maps M (m, H, W) into Z (m, out_h, out_w) with pool_maps, on the threads.
 
@@ -472,8 +481,8 @@ def pool(M, pool_size, strides, padding, mode, div, Z):
     """
     if div is None:
         D = np.ones((1, 1), Z.dtype)  # never read by a max
-    else:  # C-contiguous and writable, as warm's (numba compiles again for any other)
-        D = np.require(np.broadcast_to(div, Z.shape[1:]), Z.dtype, ('C', 'W'))
+    else:
+        D = _plain(div, Z.shape[1:], Z.dtype)
     args = (*pool_size, *strides, *padding, mode == 'max', D)
     return sum(run_parts(lambda start, stop: pool_maps(M[start:stop], *args, Z[start:stop]),
                          len(M), M.shape[1] * M.shape[2]))
@@ -502,7 +511,7 @@ def backward(A, G, pool_size, strides, padding, mode, div, dX):
         work = lambda start, stop: max_backward_maps(A[start:stop], G[start:stop],
                                                      *geometry, dX[start:stop])
     else:
-        D = np.array(np.broadcast_to(div, G.shape[1:]), np.float64)  # writable, as warm's
+        D = _plain(div, G.shape[1:], np.float64)
         work = lambda start, stop: avg_backward_maps(G[start:stop], D, *geometry,
                                                      dX[start:stop])
     run_parts(work, len(A), A.shape[1] * A.shape[2])
@@ -966,7 +975,7 @@ def pool_channels_last(M, pool_size, strides, padding, mode, div, Z):
         None for a max.
     """
     shape = Z.shape[1:3]
-    D = np.array(np.broadcast_to(1 if div is None else div, shape), Z.dtype)  # writable
+    D = _plain(1 if div is None else div, shape, Z.dtype)
     args = (*pool_size, *strides, *padding, mode == 'max', D)
     run_parts(lambda start, stop: pool_nhwc(M[start:stop], *args, Z[start:stop]),
               len(M), M[0].size)
