@@ -422,6 +422,17 @@ def draw_maps(maps, columns=None):
     return fig
 
 
+def _finish_lines(fig, ax, xlabel, ylabel):
+    """Label the axes of a line plot, add its grid and legend, and close the figure."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.4)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def plot_curves(xs, curves, xlabel, ylabel):
     """Plot one line with markers per entry of `curves` (name: values at the points xs)."""
     _series(xs, curves, 'curves')
@@ -438,13 +449,7 @@ def _plot_lines(xs, curves, xlabel, ylabel, truth=None):
         ax.plot(xs, values, linestyle='--', color='black', linewidth=1.5, zorder=5,
                 label=label, gid=f'line {label}')
     ax.set_xticks(list(xs))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, alpha=0.4)
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish_lines(fig, ax, xlabel, ylabel)
 
 
 def draw_adaptive_bins(panels):
@@ -831,13 +836,7 @@ def plot_aliasing(families, xlabel, ylabel):
         for label, (x, y) in points.items():
             ax.annotate(str(label), (x, y), textcoords='offset points', xytext=(5, 4),
                         fontsize=9, gid=f'label {name} {label}')
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, alpha=0.4)
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return _finish_lines(fig, ax, xlabel, ylabel)
 
 
 # --- chapter 10: class activation maps --------------------------------------------------
