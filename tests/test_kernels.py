@@ -284,22 +284,30 @@ print([str(w.message) for w in caught if w.category is RuntimeWarning])
     assert len(warned) == 1 and 'NUMBA_CACHE_DIR' in warned[0], warned
 
 
+def tiny_module(tmp_path, write=True):
+    """The lines a child runs first to import `tiny`, a module in tmp_path/mod whose one
+    function is cached through poolbook's njit (compiling it takes a second, not the
+    kernels' minute); with `write`, write that module. The child loads kernels.py as
+    `kernels`, under the name `tiny` imports it by."""
+    if write:
+        (tmp_path / 'mod').mkdir()
+        (tmp_path / 'mod' / 'tiny.py').write_text(
+            'from poolbook_kernels import njit\n\n\n@njit(cache=True)\ndef twice(x):\n'
+            '    return 2 * x\n')
+    return f'''import importlib.util, sys
+sys.path.insert(0, {str(tmp_path / 'mod')!r})
+spec = importlib.util.spec_from_file_location('poolbook_kernels', {kernels.__file__!r})
+kernels = sys.modules['poolbook_kernels'] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(kernels)
+'''
+
+
 @pytest.mark.child
 @needs_numba
 def test_a_corrupt_or_truncated_cache_file_is_compiled_again_and_rewritten(tmp_path):
     # A function cached through poolbook's njit, in a module of its own so that its
-    # compilation takes a second, not the kernel's minute; kernels.py is loaded alone
-    # (it imports nothing of poolbook's), without the seconds MXNet takes to import.
-    (tmp_path / 'mod').mkdir()
-    (tmp_path / 'mod' / 'tiny.py').write_text(
-        'from poolbook_kernels import njit\n\n\n@njit(cache=True)\ndef twice(x):\n'
-        '    return 2 * x\n')
-    code = f'''
-import importlib.util, sys, warnings
-sys.path.insert(0, {str(tmp_path / 'mod')!r})
-spec = importlib.util.spec_from_file_location('poolbook_kernels', {kernels.__file__!r})
-sys.modules['poolbook_kernels'] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sys.modules['poolbook_kernels'])
+    # compilation takes a second, not the kernels' minute.
+    code = tiny_module(tmp_path) + '''import warnings
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter('always', RuntimeWarning)
     import tiny
@@ -333,17 +341,8 @@ def test_processes_saving_one_functions_cache_at_once_keep_every_entry(tmp_path,
     # the save together (a barrier); numba then reads the index, adds its entry and
     # writes the index back, slowed here by 0.2 s. With GuardedCache's lock every entry
     # survives and loads in a fresh process; numba alone (lock=False) loses two of them.
-    (tmp_path / 'mod').mkdir()
-    (tmp_path / 'mod' / 'tiny.py').write_text(
-        'from poolbook_kernels import njit\n\n\n@njit(cache=True)\ndef twice(x):\n'
-        '    return 2 * x\n')
     (tmp_path / 'ready').mkdir()
-    code = f'''
-import contextlib, importlib.util, os, sys, time
-sys.path.insert(0, {str(tmp_path / 'mod')!r})
-spec = importlib.util.spec_from_file_location('poolbook_kernels', {kernels.__file__!r})
-kernels = sys.modules['poolbook_kernels'] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(kernels)
+    code = tiny_module(tmp_path) + f'''import contextlib, os, time
 from numba.core import caching
 save, load_index = kernels.GuardedCache.save_overload, caching.IndexDataCacheFile._load_index
 def barrier_then_save(self, sig, data):
@@ -375,13 +374,7 @@ print(tiny.twice(eval(sys.argv[1])))
         assert saved == 1  # numba alone: all three took the first free name, one index
         return
     assert saved == 3
-    load = f'''
-import importlib.util, sys
-sys.path.insert(0, {str(tmp_path / 'mod')!r})
-spec = importlib.util.spec_from_file_location('poolbook_kernels', {kernels.__file__!r})
-sys.modules['poolbook_kernels'] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sys.modules['poolbook_kernels'])
-import tiny
+    load = tiny_module(tmp_path, write=False) + '''import tiny
 print(tiny.twice(1), tiny.twice(1.5), tiny.twice(1j), sum(tiny.twice.stats.cache_hits.values()),
       sum(tiny.twice.stats.cache_misses.values()))
 '''
