@@ -710,9 +710,6 @@ ROWS.update({
     'speed.interleaved_medians': Args(lambda: speed.interleaved_medians({'a': int}, 1), [
         (lambda: speed.interleaved_medians({'a': int}, 0), ValueError, 'repeat'),
         (lambda: speed.interleaved_medians([int]), TypeError, 'functions')]),
-    'speed.copy_bandwidth': Args(lambda: speed.copy_bandwidth(2**16, 1), [
-        (lambda: speed.copy_bandwidth(0), ValueError, 'nbytes'),
-        (lambda: speed.copy_bandwidth(2**16, 0), ValueError, 'repeat')]),
     'speed.traffic_bytes': Args(lambda: speed.traffic_bytes(X2, X2), [
         (lambda: speed.traffic_bytes([1.0], X2), TypeError, 'X')]),
     'speed.peak_extra_memory': Args(lambda: speed.peak_extra_memory(lambda: None), [

@@ -17,7 +17,7 @@ IDS = [p.name for p in NOTEBOOKS]
 # the chapter that measures speed, and only if it times something with poolbook.speed.
 MAY_IGNORE_OUTPUT = {'05_fast_pooling.ipynb'}
 TIMING_CALLS = ('interleaved_medians(', 'interleaved_runs(', 'mxnet_layers_in_child(',
-                'addition_rate(', 'comparison_rate(', 'copy_bandwidth(')
+                'addition_rate(', 'comparison_rate(')
 
 
 def test_there_are_chapters():

@@ -225,17 +225,6 @@ def load_note(load, cores=None, threads=1):
             f'minute, this page included).')
 
 
-def copy_bandwidth(nbytes=256 * 2**20, repeat=5):
-    """Measured memory bandwidth in bytes per second: a large np.copyto reads and writes
-    every byte once, so it moves 2 * nbytes per call."""
-    check_int(nbytes, 'nbytes', minimum=4)
-    check_int(repeat, 'repeat', minimum=1)
-    src = np.ones(nbytes // 4, dtype=np.float32)
-    dst = np.empty_like(src)
-    seconds = interleaved_medians({'copy': lambda: np.copyto(dst, src)}, repeat)['copy']
-    return 2 * src.nbytes / seconds
-
-
 def traffic_bytes(X, Y):
     """The least memory traffic of pooling X into Y: read every input once, write every
     output once (X and Y: numpy or MXNet arrays)."""
