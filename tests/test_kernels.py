@@ -287,18 +287,20 @@ print([str(w.message) for w in caught if w.category is RuntimeWarning])
 def tiny_module(tmp_path, write=True):
     """The lines a child runs first to import `tiny`, a module in tmp_path/mod whose one
     function is cached through poolbook's njit (compiling it takes a second, not the
-    kernels' minute); with `write`, write that module. The child loads kernels.py as
-    `kernels`, under the name `tiny` imports it by."""
+    kernels' minute); with `write`, write that module. The child imports
+    poolbook.kernels without the package's __init__, and so without the seconds
+    MXNet takes to import."""
     if write:
         (tmp_path / 'mod').mkdir()
         (tmp_path / 'mod' / 'tiny.py').write_text(
-            'from poolbook_kernels import njit\n\n\n@njit(cache=True)\ndef twice(x):\n'
+            'from poolbook.kernels import njit\n\n\n@njit(cache=True)\ndef twice(x):\n'
             '    return 2 * x\n')
-    return f'''import importlib.util, sys
+    return f'''import sys, types
 sys.path.insert(0, {str(tmp_path / 'mod')!r})
-spec = importlib.util.spec_from_file_location('poolbook_kernels', {kernels.__file__!r})
-kernels = sys.modules['poolbook_kernels'] = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(kernels)
+sys.modules['poolbook'] = types.ModuleType('poolbook')  # the package, __init__ not run
+sys.modules['poolbook'].__path__ = [{os.path.dirname(kernels.__file__)!r}]
+import poolbook.kernels as kernels
+assert 'mxnet' not in sys.modules
 '''
 
 

@@ -17,7 +17,6 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from poolbook.checks import is_int
 
 ENV = 'POOLBOOK_NUM_THREADS'
 MIN_CELLS = 2**16  # input cells per thread below which a second thread costs more than it saves
@@ -56,6 +55,8 @@ def check_num_threads(n, name='n'):
     ValueError
         For an int below 1.
     """
+    from poolbook.checks import is_int  # here: kernels.py, which imports this module,
+    # then loads without the package (tests/test_kernels.py's children: no MXNet import)
     if not is_int(n):
         raise TypeError(f"{name} must be an int, the number of threads, got {n!r} of "
                         f"type {type(n).__name__}")
