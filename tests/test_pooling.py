@@ -896,6 +896,26 @@ def test_signed_zero_ties_by_hand_and_as_mxnet(window, first, numpy_path):
     assert np.signbit(theirs.asnumpy()[0, 0, 0, 0]) == np.signbit(first)
 
 
+class Unread(np.ndarray):
+    """Maps whose bits first_zero_signs may not read (it reads them through a view)."""
+
+    def view(self, *args, **kwargs):
+        raise AssertionError('the maps were read')
+
+
+def test_the_maps_are_searched_for_negative_zeros_only_when_a_maximum_is_zero():
+    # Only a zero maximum needs a sign. Without one, first_zero_signs returns before it
+    # reads the maps: the adaptive and global maximum would read their input once more.
+    M = np.full((2, 4, 4), -0.0, np.float32).view(Unread)
+    not_asked = lambda P: pytest.fail('no window needs its first zero')
+    Z = np.array([[[1.0, np.nan]], [[-2.0, np.inf]]], np.float32)
+    poolbook.pooling.first_zero_signs(M, Z, not_asked)  # returns without reading M
+    assert Z[0, 0, 0] == 1 and np.isnan(Z[0, 0, 1])
+    Z[1, 0, 0] = 0.0
+    with pytest.raises(AssertionError, match='the maps were read'):
+        poolbook.pooling.first_zero_signs(M, Z, not_asked)
+
+
 @pytest.mark.parametrize('numpy_path', [False, True])
 def test_a_float32_average_whose_sum_passes_float32s_maximum_is_inf_as_mxnets(numpy_path):
     # Two cells of 3e38: their sum, 6e38, passes float32's maximum (3.4e38). Sums of

@@ -173,14 +173,15 @@ def first_zero_signs(M, Z, pool_ints):
     -----
     Values that tie are equal, except +0.0 and -0.0; so this is all the first-maximum
     rule asks beyond `np.maximum` (whose choice between equal values depends on the
-    CPU's SIMD loops). It costs a test of M for -0.0 (one comparison per cell), and of
-    Z when M holds one.
+    CPU's SIMD loops). It costs a test of Z for zeros, and of M for -0.0 (one
+    comparison per cell) when Z holds one: Z first, because it is the smaller (an
+    adaptive or global maximum reads M once more otherwise, on one thread).
     """
-    if M.dtype.kind != 'f':
-        return  # integers have one zero
+    if M.dtype.kind != 'f' or Z.all():
+        return  # integers have one zero; no zero maximum: every sign is right already
     bits = np.dtype(f'u{M.dtype.itemsize}')  # -0.0 is the sign bit alone:
-    if not (M.view(bits) == bits.type(1 << (8 * M.dtype.itemsize - 1))).any() or Z.all():
-        return  # no -0.0 in the maps, or no zero maximum: every sign is right already
+    if not (M.view(bits) == bits.type(1 << (8 * M.dtype.itemsize - 1))).any():
+        return  # no -0.0 in the maps: every zero maximum is +0.0, as it should be
     n_h, n_w = M.shape[-2:]
     # Each zero ranks by minus its index row * W + col, every other cell below them all:
     # the maximum rank of a window is its first zero.
