@@ -469,6 +469,46 @@ def test_the_kernels_on_the_benchmark_layers_equal_torch_and_the_numpy_steps(
     np.testing.assert_allclose(fast, T.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
+# Windows that do not overlap (k <= s on both axes) take kernels.avg_backward_disjoint:
+# each covered cell gets its window's one share, every other cell 0.
+DISJOINT = [((2, 2), (2, 2), (0, 0), False, True),  # VGG's: the paired spread
+            ((2, 2), (2, 2), (0, 0), True, True),  # ceil mode: a last window of 1 column
+            ((2, 2), (2, 2), (1, 1), False, False),  # padding, divisors of 1, 2 and 4
+            ((1, 2), (3, 2), (0, 1), False, True),  # rows in no window
+            ((3, 3), (3, 3), (1, 0), True, False),
+            ((2, 3), (4, 3), (0, 0), False, True)]
+
+
+@pytest.mark.skipif(not kernels.enabled(), reason='numba is not available')
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+@pytest.mark.parametrize('window, stride, pad, ceil_mode, count_include_pad', DISJOINT)
+def test_disjoint_average_windows_equal_the_numpy_steps_and_torch(
+        window, stride, pad, ceil_mode, count_include_pad, dtype, monkeypatch):
+    calls = []
+    disjoint = kernels.avg_backward_disjoint
+    monkeypatch.setattr(kernels, 'avg_backward_disjoint',
+                        lambda *args: calls.append(1) or disjoint(*args))
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((2, 3, 11, 13)).astype(dtype)
+    args = dict(strides=stride, padding=pad, ceil_mode=ceil_mode,
+                count_include_pad=count_include_pad)
+    shape = pool2d(X, window, 'avg', **args).shape
+    # Zeros of both signs, NaN, infinities and a share below float32's normal range:
+    # the same bits as the numpy steps (0 + share, rounded once).
+    dY = rng.choice(np.array([1.5, -0.0, 0.0, np.nan, np.inf, -2.75, 3e-38]),
+                    size=shape).astype(dtype)
+    fast, taught = both_paths(X, dY, window, 'avg', **args)
+    assert calls and fast.dtype == taught.dtype == dtype
+    assert np.array_equal(fast.view(np.uint8), taught.view(np.uint8))
+    dY = rng.standard_normal(shape).astype(dtype)
+    T = torch.from_numpy(X).requires_grad_()
+    torch.nn.functional.avg_pool2d(T, window, stride, pad, ceil_mode=ceil_mode,
+                                   count_include_pad=count_include_pad).backward(
+        torch.from_numpy(dY))
+    np.testing.assert_allclose(pool2d_backward(X, dY, window, 'avg', **args),
+                               T.grad.numpy(), rtol=1e-6, atol=0)
+
+
 @pytest.mark.skipif(not kernels.enabled(), reason='numba is not available')
 def test_pool2d_backward_runs_the_kernel_for_float32_and_float64_only():
     # The decision is kernels.handles, as for pool2d: C-ordered float32 or float64 maps

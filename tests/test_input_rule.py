@@ -473,6 +473,7 @@ ROWS.update({
     'kernels.backward': Step('backward.pool2d_backward'),
     'kernels.max_backward_maps': Step('kernels.backward'),
     'kernels.avg_backward_maps': Step('kernels.backward'),
+    'kernels.avg_backward_disjoint': Step('kernels.backward'),
     'kernels.pool_channels_last': Step('pooling.pool2d_channels_last'),
     'kernels.pool_nhwc': Step('kernels.pool_channels_last'),
     'kernels.running_max': Step('speed.comparison_rate'),

@@ -512,8 +512,9 @@ def backward(A, G, pool_size, strides, padding, mode, div, dX):
                                                      *geometry, dX[start:stop])
     else:
         D = _plain(div, G.shape[1:], np.float64)
-        work = lambda start, stop: avg_backward_maps(G[start:stop], D, *geometry,
-                                                     dX[start:stop])
+        disjoint = pool_size[0] <= strides[0] and pool_size[1] <= strides[1]
+        kernel = avg_backward_disjoint if disjoint else avg_backward_maps
+        work = lambda start, stop: kernel(G[start:stop], D, *geometry, dX[start:stop])
     run_parts(work, len(A), A.shape[1] * A.shape[2])
 
 
@@ -545,6 +546,7 @@ def warm(dtypes=(np.float32, np.float64)):
         pool(A, (3, 3), (1, 1), (0, 0), 'max', None, Y)
         pool(A, (3, 3), (1, 1), (0, 0), 'avg', np.ones((2, 2), dtype), Y)
         pool_channels_last(A[..., None], (3, 3), (1, 1), (0, 0), 'max', None, Y[..., None])
+        backward(A, Y, (2, 2), (2, 2), (0, 0), 'avg', 1, np.empty_like(A))  # disjoint
         for mode in ('max', 'avg'):
             backward(A, Y, (3, 3), (1, 1), (0, 0), mode, 1, np.empty_like(A))
             bins = (np.array([0, 2]), np.array([3, 4]))
@@ -818,6 +820,62 @@ def avg_backward_maps(G, D, k_h, k_w, s_h, s_w, p_h, p_w, dX):
                 out[x] = out[x] + add[x]  # in float32, each sum rounded, as numpy
         for r in range(n_h):
             _merge_planes(planes[r % s_h, :, r // s_h + 1, M:], s_w, dX[m, r])
+
+
+@njit(cache=True, nogil=True, error_model='numpy')
+def avg_backward_disjoint(G, D, k_h, k_w, s_h, s_w, p_h, p_w, dX):
+    """avg_backward_maps where no two windows overlap (k_h <= s_h, k_w <= s_w).
+
+    A cell then lies in one window at most, so its sum has one share: it is 0 + G[m, i,
+    j] / D[i, j], computed in float64 and rounded once to dX's dtype (the bits
+    avg_backward_maps gives it), and 0 outside every window. So each output row of
+    shares is made once, as a row of dX, and copied to the rows of its windows: dX is
+    written once, and the phase planes are not needed.
+
+    Parameters
+    ----------
+    G, D, k_h, k_w, s_h, s_w, p_h, p_w, dX
+        As for avg_backward_maps.
+    """
+    n_maps, out_h, out_w = G.shape
+    n_h, n_w = dX.shape[1], dX.shape[2]
+    window_of_row = np.full(n_h, -1, np.int64)  # the window covering each row, or -1
+    for i in range(out_h):
+        for a in range(k_h):
+            if 0 <= i * s_h - p_h + a < n_h:
+                window_of_row[i * s_h - p_h + a] = i
+    window_of_column = np.full(n_w, out_w, np.int64)  # out_w: no window (share 0)
+    for j in range(out_w):
+        for b in range(k_w):
+            if 0 <= j * s_w - p_w + b < n_w:
+                window_of_column[j * s_w - p_w + b] = j
+    paired = k_w == 2 and s_w == 2 and p_w == 0 and 2 * out_w <= n_w  # VGG's, ResNet's
+    shares = np.zeros(out_w + 1, dX.dtype)  # one output row's; the last one stays 0
+    row = np.empty(n_w, dX.dtype)  # those shares spread over a row of dX
+    for m in range(n_maps):
+        made = -1  # the output row whose shares `row` holds
+        for r in range(n_h):
+            i, out = window_of_row[r], dX[m, r]
+            if i < 0:
+                for c in range(n_w):
+                    out[c] = 0
+                continue
+            if i != made:
+                g, d = G[m, i], D[i]
+                for j in range(out_w):
+                    shares[j] = 0.0 + np.float64(g[j]) / d[j]  # 0 + share, as one sum
+                if paired:  # a loop the compiler vectorizes (the gather below, hardly)
+                    for j in range(out_w):
+                        row[2 * j] = shares[j]
+                        row[2 * j + 1] = shares[j]
+                    for c in range(2 * out_w, n_w):
+                        row[c] = 0
+                else:
+                    for c in range(n_w):
+                        row[c] = shares[window_of_column[c]]
+                made = i
+            for c in range(n_w):
+                out[c] = row[c]
 
 
 @njit(cache=True, inline='always')
