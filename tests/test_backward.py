@@ -510,6 +510,30 @@ def test_disjoint_average_windows_equal_the_numpy_steps_and_torch(
 
 
 @pytest.mark.skipif(not kernels.enabled(), reason='numba is not available')
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+@pytest.mark.parametrize('shape', [(2, 3, 8, 10), (2, 3, 9, 11), (1, 1, 2, 2), (3, 1, 5, 2)])
+def test_2x2_stride_2_maximum_equals_the_numpy_steps_and_mxnet(shape, dtype, monkeypatch):
+    # VGG's and ResNet's max pooling, 2 x 2 at stride 2, takes kernels.max_backward_2x2:
+    # ties (small integers, zeros of both signs) and NaN test the first-maximum rule;
+    # odd sides leave a last row or column in no window.
+    calls = []
+    kernel = kernels.max_backward_2x2
+    monkeypatch.setattr(kernels, 'max_backward_2x2',
+                        lambda *args: calls.append(1) or kernel(*args))
+    rng = np.random.default_rng(shape[-1])
+    X = rng.choice(np.array([0.0, -0.0, 1.0, 2.0, -1.0, np.nan]), size=shape).astype(dtype)
+    dY = rng.choice(np.array([1.5, -0.0, 0.0, np.nan, -2.75, 3e-38]),
+                    size=shape[:2] + (shape[2] // 2, shape[3] // 2)).astype(dtype)
+    fast, taught = both_paths(X, dY, 2, 'max', strides=2)
+    assert calls and fast.dtype == taught.dtype == dtype
+    assert np.array_equal(fast.view(np.uint8), taught.view(np.uint8))
+    X = rng.integers(-2, 3, size=shape).astype(dtype)  # ties, no NaN: as MXNet's autograd
+    dY = rng.standard_normal(dY.shape).astype(dtype)
+    np.testing.assert_array_equal(pool2d_backward(X, dY, 2, 'max', strides=2),
+                                  mxnet_pool2d_backward(X, dY, 2, 'max', strides=2))
+
+
+@pytest.mark.skipif(not kernels.enabled(), reason='numba is not available')
 def test_pool2d_backward_runs_the_kernel_for_float32_and_float64_only():
     # The decision is kernels.handles, as for pool2d: C-ordered float32 or float64 maps
     # and a gradient of the same dtype; anything else takes the numpy steps.

@@ -474,6 +474,7 @@ ROWS.update({
     'kernels.max_backward_maps': Step('kernels.backward'),
     'kernels.avg_backward_maps': Step('kernels.backward'),
     'kernels.avg_backward_disjoint': Step('kernels.backward'),
+    'kernels.max_backward_2x2': Step('kernels.backward'),
     'kernels.pool_channels_last': Step('pooling.pool2d_channels_last'),
     'kernels.pool_nhwc': Step('kernels.pool_channels_last'),
     'kernels.running_max': Step('speed.comparison_rate'),

@@ -507,7 +507,11 @@ def backward(A, G, pool_size, strides, padding, mode, div, dX):
     """
     geometry = (*pool_size, *strides, *padding)
     G = np.require(G, requirements=('C', 'W'))  # a read-only G would compile again
-    if mode == 'max':
+    if mode == 'max' and geometry == (2, 2, 2, 2, 0, 0) and (
+            2 * G.shape[1] <= A.shape[1] and 2 * G.shape[2] <= A.shape[2]):
+        work = lambda start, stop: max_backward_2x2(A[start:stop], G[start:stop],
+                                                    dX[start:stop])
+    elif mode == 'max':
         work = lambda start, stop: max_backward_maps(A[start:stop], G[start:stop],
                                                      *geometry, dX[start:stop])
     else:
@@ -546,9 +550,9 @@ def warm(dtypes=(np.float32, np.float64)):
         pool(A, (3, 3), (1, 1), (0, 0), 'max', None, Y)
         pool(A, (3, 3), (1, 1), (0, 0), 'avg', np.ones((2, 2), dtype), Y)
         pool_channels_last(A[..., None], (3, 3), (1, 1), (0, 0), 'max', None, Y[..., None])
-        backward(A, Y, (2, 2), (2, 2), (0, 0), 'avg', 1, np.empty_like(A))  # disjoint
         for mode in ('max', 'avg'):
             backward(A, Y, (3, 3), (1, 1), (0, 0), mode, 1, np.empty_like(A))
+            backward(A, Y, (2, 2), (2, 2), (0, 0), mode, 1, np.empty_like(A))
             bins = (np.array([0, 2]), np.array([3, 4]))
             adaptive(A, bins, bins, mode, Y)
 
@@ -716,6 +720,44 @@ def max_backward_maps(A, G, k_h, k_w, s_h, s_w, p_h, p_w, dX):
                 _column_argmax(H, C, r, r, r, n_w, left, best, at, True)
             for j in range(out_w - 1, -1, -1):
                 d[at[j]] += g[j]
+
+
+@njit(cache=True, nogil=True, error_model='numpy')
+def max_backward_2x2(A, G, dX):
+    """max_backward_maps for 2 x 2 windows at stride 2, unpadded: the same bits.
+
+    VGG's and ResNet's downsampling, no window cut by an edge. The windows do not
+    overlap, so a cell takes one G at most: 0 + G[m, i, j] at its window's first
+    maximum, 0 everywhere else. For each pair of rows, the four cells of every window
+    are compared with selects (a loop the compiler vectorizes), then the two rows of dX
+    are zeroed and each G is added at its window's first maximum.
+
+    Parameters
+    ----------
+    A, G, dX
+        As for max_backward_maps; G's maps at most half of A's, rounded down, each way.
+    """
+    n_maps, n_h, n_w = A.shape
+    out_h, out_w = G.shape[1], G.shape[2]
+    at = np.empty(out_w, np.int64)  # each window's first maximum, in its two rows
+    for m in range(n_maps):
+        d = dX[m].reshape(-1)
+        for i in range(out_h):
+            top, bottom, g = A[m, 2 * i], A[m, 2 * i + 1], G[m, i]
+            for j in range(out_w):  # cells in row-major order: a later one must be better
+                a, b, c, e = top[2 * j], top[2 * j + 1], bottom[2 * j], bottom[2 * j + 1]
+                u = _better(b, a)
+                v, k = (b if u else a), (2 * j + 1 if u else 2 * j)
+                u = _better(c, v)
+                v, k = (c if u else v), (n_w + 2 * j if u else k)
+                at[j] = n_w + 2 * j + 1 if _better(e, v) else k
+            rows = d[2 * i * n_w:(2 * i + 2) * n_w]
+            for x in range(2 * n_w):
+                rows[x] = 0
+            for j in range(out_w):
+                rows[at[j]] += g[j]  # 0 + G, as max_backward_maps adds it
+        for x in range(2 * out_h * n_w, n_h * n_w):  # a last row in no window
+            d[x] = 0
 
 
 @njit(cache=True, inline='always')
